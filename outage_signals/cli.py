@@ -1,0 +1,256 @@
+"""The ``outage-signals`` command line: a thin layer over the library.
+
+Each command parses its options, calls one library function and prints the result. Errors the
+user can fix (:class:`~outage_signals.errors.OutageSignalsError`) become one line on stderr and
+exit status 1; click's own usage errors exit 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from functools import wraps
+
+import click
+
+from outage_signals import __version__, classifying, locating
+from outage_signals.catalog import load_catalog
+from outage_signals.errors import InputError, InvalidRecordError, OutageSignalsError
+from outage_signals.jsonl import RecordReader, write_posts
+from outage_signals.output import FORMATS, render
+from outage_signals.records import parse_time
+
+
+def _fail_cleanly(func):
+    """Turn library errors into click's one-line, exit-1 errors."""
+
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except OutageSignalsError as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return wrapper
+
+
+def _note(message: str) -> None:
+    click.echo(f"outage-signals: {message}", err=True)
+
+
+class Time(click.ParamType):
+    """An ISO 8601 time; a value without a zone is taken as UTC (documented in --help)."""
+
+    name = "TIME"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, datetime):
+            return value
+        text = value.strip()
+        try:
+            return parse_time(text)
+        except InvalidRecordError:
+            try:
+                naive = datetime.fromisoformat(text)
+            except ValueError:
+                self.fail(f"{value!r} is not an ISO 8601 time like 2024-12-26T18:40Z", param, ctx)
+            return naive.replace(tzinfo=UTC) if naive.tzinfo is None else naive.astimezone(UTC)
+
+
+TIME = Time()
+
+
+def input_options(func):
+    """``INPUT...``, ``--skip-invalid`` and ``--rejects``, shared by every reading command."""
+    func = click.option("--rejects", default="rejected.jsonl", show_default=True,
+                        type=click.Path(dir_okay=False),
+                        help="Side file for rejected lines (with --skip-invalid).")(func)
+    func = click.option("--skip-invalid", is_flag=True,
+                        help="Write malformed lines to --rejects and go on, instead of stopping.")(
+        func)
+    return click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")(func)
+
+
+def _read(inputs, skip_invalid: bool, rejects: str):
+    reader = RecordReader(list(inputs), skip_invalid=skip_invalid, rejects_path=rejects)
+    posts = list(reader)
+    if reader.rejected:
+        _note(f"skipped {reader.rejected} invalid line(s), written to {rejects}; first: "
+              f"{reader.first_problem}")
+    return posts
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="outage-signals")
+def main():
+    """Notice online-service outages in social-media posts.
+
+    \b
+    Examples:
+      outage-signals detect data/samples/chatgpt-replay.jsonl.gz
+      outage-signals classify posts.jsonl > scored.jsonl
+      outage-signals simulate --service slack --days 2 -o slack.jsonl
+    """
+
+
+@main.command()
+@input_options
+@click.option("--service", "services", multiple=True, metavar="KEY",
+              help="Only this catalog key (repeatable). Default: every service found.")
+@click.option("--since", type=TIME, help="Ignore posts before this time (UTC if no zone).")
+@click.option("--until", type=TIME, help="Ignore posts at or after this time (UTC if no zone).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+              help="Output format. Default: table on a terminal, json otherwise.")
+@click.option("--bin", "bin_size", default="1min", show_default=True,
+              help="Count bin width (a pandas offset such as 1min or 5min).")
+@_fail_cleanly
+def detect(inputs, services, since, until, fmt, bin_size, skip_invalid, rejects):
+    """Find outages in posts already on disk: classify, count, detect, locate.
+
+    INPUT is JSON Lines of post records (.jsonl, .jsonl.gz, a directory of them, or - for
+    stdin). Prints one row (or JSON object) per incident, with the estimated start and its
+    interval, end, peak rate, ratio to baseline, posts and the countries reporting.
+
+    \b
+    Examples:
+      outage-signals detect data/samples/chatgpt-replay.jsonl.gz
+      outage-signals detect posts/ --service chatgpt --since 2024-12-26T12:00Z --format json
+    """
+    from outage_signals.pipeline import detect as run_detect
+
+    _check_bin(bin_size)
+    posts = _read(inputs, skip_invalid, rejects)
+    _note(f"read {len(posts):,} posts")
+    catalog = load_catalog()
+    incidents = run_detect(posts, catalog, services=list(services) or None, since=since,
+                           until=until, bin_size=bin_size, progress=_note)
+    fmt = fmt or ("table" if sys.stdout.isatty() else "json")
+    click.echo(render(incidents, fmt), nl=False)
+
+
+def _check_bin(bin_size: str) -> None:
+    import pandas as pd
+
+    try:
+        delta = pd.Timedelta(pd.tseries.frequencies.to_offset(bin_size))
+    except (ValueError, TypeError):
+        raise InputError(f"--bin {bin_size!r} is not a time span like 1min or 5min") from None
+    if delta < pd.Timedelta("1min") or delta > pd.Timedelta("1h"):
+        raise InputError(f"--bin {bin_size!r} must be between 1min and 1h")
+
+
+@main.command()
+@input_options
+@click.option("-o", "--output", default="-", show_default=True,
+              help="Where to write (JSONL; .gz compresses; - is stdout).")
+@_fail_cleanly
+def classify(inputs, output, skip_invalid, rejects):
+    """Add `relevance` (0–1) and `relevant` to each post, using the bundled model.
+
+    A post without `service` is scored for every service its text names (listed in
+    `services`), and its relevance is the highest of those.
+
+    \b
+    Example:
+      outage-signals classify data/samples/chatgpt-replay.jsonl.gz -o scored.jsonl
+    """
+    posts = _read(inputs, skip_invalid, rejects)
+    catalog = load_catalog()
+    model = classifying.default_model(catalog)
+    count = write_posts(classifying.annotate(posts, model), output)
+    _note(f"classified {count:,} posts (threshold {model.threshold:.2f})")
+
+
+@main.command()
+@input_options
+@click.option("-o", "--output", default="-", show_default=True,
+              help="Where to write (JSONL; .gz compresses; - is stdout).")
+@_fail_cleanly
+def locate(inputs, output, skip_invalid, rejects):
+    """Add `location` (country, region, method) to each post, offline.
+
+    Uses the X place, then the profile location; null when nothing names a real place.
+
+    \b
+    Example:
+      outage-signals locate posts.jsonl | jq -c .location
+    """
+    posts = locating.annotate(_read(inputs, skip_invalid, rejects))
+    count = write_posts(posts, output)
+    found = sum(1 for p in posts if p.extra.get("location"))
+    _note(f"located {found:,} of {count:,} posts")
+
+
+@main.command()
+@click.option("--service", "services", multiple=True, metavar="KEY", default=("chatgpt",),
+              show_default=True, help="Service to simulate (repeatable).")
+@click.option("--start", type=TIME, help="Window start (UTC if no zone). Default: 3 days "
+              "before the first outage's day, or 2025-01-06T00:00Z.")
+@click.option("--days", type=click.FloatRange(min=0.01, max=60), default=3.0, show_default=True,
+              help="Window length in days.")
+@click.option("--outage", "outages", multiple=True, metavar="KEY@START/END",
+              help="A true outage, e.g. chatgpt@2024-12-26T18:40Z/2024-12-27T02:20Z.")
+@click.option("--events", "events_file", type=click.Path(exists=True, dir_okay=False),
+              help="CSV of real outages (event_id, service, start_utc, end_utc).")
+@click.option("--event", "event_ids", multiple=True, metavar="ID",
+              help="Use this event_id from --events (repeatable; default: all).")
+@click.option("--scale", type=click.FloatRange(min=0.01, max=100), default=1.0,
+              show_default=True, help="Multiply every volume by this.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--labels", is_flag=True, help="Add the true `label` and `kind` to each post.")
+@click.option("--sample", type=click.IntRange(min=1), help="Keep only N posts, drawn at random.")
+@click.option("-o", "--output", default="-", show_default=True,
+              help="Where to write posts (JSONL; .gz compresses).")
+@click.option("--truth", type=click.Path(dir_okay=False),
+              help="Write the true outages and counts here (JSON).")
+@_fail_cleanly
+def simulate(services, start, days, outages, events_file, event_ids, scale, seed, labels,
+             sample, output, truth):
+    """Write a realistic, seeded stream of posts around given outages.
+
+    Streams have daily and weekly cycles, bursts, repeat authors, look-alike chatter, several
+    sources and languages, and some place and profile locations.
+
+    \b
+    Examples:
+      outage-signals simulate --service chatgpt --days 3 \\
+          --outage chatgpt@2025-01-07T14:00Z/2025-01-07T16:00Z -o chatgpt.jsonl.gz
+      outage-signals simulate --events ../shared/data/outage_events.csv \\
+          --event chatgpt-2024-12-26 --start 2024-12-25T00:00Z -o replay.jsonl.gz
+    """
+    from outage_signals.simulation import scenarios
+
+    result = scenarios.run(
+        catalog=load_catalog(), services=list(services), start=start, days=days,
+        outages=list(outages), events_file=events_file, event_ids=list(event_ids),
+        scale=scale, seed=seed)
+    posts = result.posts
+    if sample is not None and sample < len(posts):
+        posts = scenarios.sample(posts, sample, seed)
+    if labels:
+        for post in posts:
+            label, kind = result.labels[post.key]
+            post.extra["label"], post.extra["kind"] = label, kind
+    count = write_posts(posts, output)
+    if truth:
+        with open(truth, "w", encoding="utf-8") as handle:
+            json.dump(result.truth(), handle, indent=2)
+            handle.write("\n")
+    _note(f"wrote {count:,} posts with {len(result.events)} outage(s)")
+
+
+@main.command()
+@_fail_cleanly
+def services():
+    """List the catalog's services (packaged catalog plus your config file).
+
+    \b
+    Example:
+      outage-signals services | grep bank
+    """
+    catalog = load_catalog()
+    for category, members in catalog.by_category().items():
+        for svc in members:
+            click.echo(f"{svc.key:<20} {category:<10} {svc.name}")
+

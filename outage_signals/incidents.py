@@ -1,0 +1,86 @@
+"""Incidents: a detected surge plus the evidence behind it, in the contract's JSON shape.
+
+:func:`build_incident` takes a :class:`~outage_signals.detecting.Surge` and the relevant posts
+of its service (a frame from :func:`outage_signals.pipeline.relevant_rows`) and fills every
+field of ``../shared/CONTRACT.md`` section 2: post and author counts, regions, sources, examples.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from outage_signals.detecting import Surge
+from outage_signals.locating import country_name
+from outage_signals.records import format_time
+
+#: Columns that :func:`build_incident` reads from the relevant-posts frame.
+ROW_COLUMNS = ("service", "created_at", "author", "source", "id", "text", "url", "relevance",
+               "country", "region")
+EXAMPLES = 3
+
+
+def _who(rows: pd.DataFrame) -> pd.Series:
+    """Author identity; posts without an author count as their own author."""
+    fallback = "post:" + rows["source"].astype(str) + ":" + rows["id"].astype(str)
+    return rows["author"].astype("object").where(rows["author"].notna(), fallback).astype(str)
+
+
+def regions(rows: pd.DataFrame) -> list[dict[str, Any]]:
+    """Countries reporting, largest first: ``code``, ``name``, ``posts`` (authors), ``share``.
+
+    ``share`` is of the located authors, so it says where reports come from among those we can
+    place; authors are counted once, where they were first located.
+    """
+    located = rows[rows["country"].notna()].copy()
+    if located.empty:
+        return []
+    located["who"] = _who(located)
+    first = located.drop_duplicates("who")
+    counts = first.groupby("country").size().sort_values(ascending=False, kind="stable")
+    total = int(counts.sum())
+    return [
+        {"code": str(code), "name": country_name(str(code)), "posts": int(n),
+         "share": round(int(n) / total, 3)}
+        for code, n in counts.items()
+    ]
+
+
+def examples(rows: pd.DataFrame, n: int = EXAMPLES) -> list[dict[str, Any]]:
+    """A few of the most confidently relevant posts, distinct texts, earliest first among ties."""
+    if rows.empty:
+        return []
+    ordered = rows.sort_values(["relevance", "created_at"], ascending=[False, True], kind="stable")
+    ordered = ordered.drop_duplicates("text").head(n)
+    return [{"id": str(r.id), "text": str(r.text), "url": None if pd.isna(r.url) else str(r.url)}
+            for r in ordered.itertuples()]
+
+
+def build_incident(surge: Surge, rows: pd.DataFrame, until: pd.Timestamp) -> dict[str, Any]:
+    """The contract's incident object for ``surge``.
+
+    ``rows``: relevant posts of the surge's service (see :data:`ROW_COLUMNS`); ``until``: the
+    end of the scanned data, used as the incident's end for counting while it is ongoing.
+    """
+    stop = surge.end if surge.end is not None else until
+    inside = rows[(rows["created_at"] >= surge.start) & (rows["created_at"] < stop)]
+    who = _who(inside)
+    by_source = inside.assign(who=who).drop_duplicates(["source", "who"]).groupby("source").size()
+    return {
+        "service": surge.service,
+        "start": format_time(surge.start),
+        "start_low": format_time(surge.start_low),
+        "start_high": format_time(surge.start_high),
+        "detected_at": format_time(surge.detected_at),
+        "peak_at": format_time(surge.peak_at),
+        "end": format_time(surge.end) if surge.end is not None else None,
+        "level": surge.level,
+        "posts": int(who.nunique()),
+        "baseline_per_min": round(surge.baseline_per_min, 3),
+        "peak_per_min": round(surge.peak_per_min, 2),
+        "ratio": round(surge.ratio, 1),
+        "regions": regions(inside),
+        "sources": {str(k): int(v) for k, v in by_source.sort_values(ascending=False).items()},
+        "examples": examples(inside),
+    }

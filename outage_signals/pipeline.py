@@ -1,0 +1,89 @@
+"""The analyst's main job as one library call: posts in, incidents out.
+
+``posts -> relevant (post, service) rows -> per-service counts -> baseline + surges ->
+incidents with regions``. The CLI's ``detect`` command, the tests and the notebooks all call
+:func:`detect`; each step is also usable on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+
+import pandas as pd
+
+from outage_signals import classifying, locating
+from outage_signals.catalog import Catalog
+from outage_signals.counting import bin_index, count_series
+from outage_signals.detecting import SurgeDetector
+from outage_signals.incidents import ROW_COLUMNS, build_incident
+from outage_signals.records import Post
+
+#: Called with a short message as each stage starts (the CLI prints these on stderr).
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+def relevant_rows(posts: Sequence[Post], model: classifying.RelevanceModel,
+                  services: Iterable[str] | None = None) -> pd.DataFrame:
+    """One row per relevant ``(post, service)`` pair, with location, as :data:`ROW_COLUMNS`.
+
+    ``services`` restricts the result to those catalog keys. ``created_at`` is UTC.
+    """
+    wanted = set(services) if services else None
+    records = []
+    for post, service, prob in classifying.score_posts(posts, model):
+        if prob < model.threshold or (wanted is not None and service not in wanted):
+            continue
+        where = locating.locate(post)
+        records.append((service, post.created_at, post.author, post.source, post.id, post.text,
+                        post.url, prob, where["country"] if where else None,
+                        where["region"] if where else None))
+    frame = pd.DataFrame.from_records(records, columns=list(ROW_COLUMNS))
+    frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
+    return frame
+
+
+def detect(
+    posts: Sequence[Post],
+    catalog: Catalog,
+    *,
+    model: classifying.RelevanceModel | None = None,
+    services: Sequence[str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    bin_size: str = "1min",
+    detector: Callable[[], SurgeDetector] = SurgeDetector,
+    progress: Progress = _quiet,
+) -> list[dict]:
+    """Incidents (contract JSON objects) found in ``posts``, ordered by start.
+
+    ``since``/``until`` (aware datetimes) bound the window scanned; by default the span of the
+    posts. ``services`` limits the scan to those keys. ``detector`` makes a fresh
+    :class:`SurgeDetector` per service (its baseline is fitted on the same window).
+    """
+    for key in services or ():
+        catalog.get(key)  # unknown keys fail early, with a suggestion
+    window = [p for p in posts
+              if (since is None or p.created_at >= since) and (until is None or p.created_at < until)]
+    if not window:
+        return []
+    first = pd.Timestamp(since) if since else pd.Timestamp(min(p.created_at for p in window))
+    last = pd.Timestamp(until) if until else (
+        pd.Timestamp(max(p.created_at for p in window)) + pd.Timedelta(bin_size))
+    model = model or classifying.default_model(catalog)
+    progress(f"classifying {len(window):,} posts")
+    rows = relevant_rows(window, model, services)
+    index = bin_index(first, last, bin_size)
+    keys = list(services) if services else sorted(rows["service"].unique().tolist())
+    counts = count_series(rows, index, keys)
+    progress(f"scanning {len(keys)} service(s) over {len(index):,} bins of {bin_size}")
+    incidents = []
+    for key in keys:
+        for surge in detector().fit_predict(counts[key], key):
+            incidents.append(build_incident(surge, rows[rows["service"] == key], last))
+    incidents.sort(key=lambda inc: (inc["start"], inc["service"]))
+    return incidents

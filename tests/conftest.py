@@ -1,0 +1,42 @@
+"""Shared fixtures: the catalog, small post builders, and the isolated user config."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from outage_signals.catalog import load_catalog
+
+
+@pytest.fixture(autouse=True)
+def _no_user_config(tmp_path_factory, monkeypatch):
+    """Tests never read the developer's own config file."""
+    home = tmp_path_factory.mktemp("xdg")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
+    monkeypatch.delenv("OUTAGE_SIGNALS_CONFIG", raising=False)
+
+
+@pytest.fixture(scope="session")
+def catalog():
+    return load_catalog({})
+
+
+def record(i: int = 1, **fields) -> dict:
+    """A valid post record as a dict; keyword arguments override or add fields."""
+    base = {"id": str(i), "source": "twitter", "created_at": "2024-12-26T18:41:07Z",
+            "text": "is chatgpt down?"}
+    base.update(fields)
+    return base
+
+
+def write_lines(path, objects) -> str:
+    with open(path, "w", encoding="utf-8") as handle:
+        for obj in objects:
+            handle.write((obj if isinstance(obj, str) else json.dumps(obj)) + "\n")
+    return str(path)
+
+
+def utc(*args) -> datetime:
+    return datetime(*args, tzinfo=UTC)
