@@ -78,7 +78,7 @@ class SeasonalBaseline:
         if self.history_days < 7:
             return np.ones(7)
         daily = table.groupby("day")["rate"].median()
-        dow = daily.index.dayofweek
+        dow = daily.index.day_of_week
         overall = float(np.median(daily)) or 1.0
         if self.history_days < 14:
             weekend = daily[dow >= 5]
@@ -94,7 +94,7 @@ class SeasonalBaseline:
     def expected(self, index: pd.DatetimeIndex) -> np.ndarray:
         """Expected count in each bin of ``index`` (same units as the fitted counts)."""
         minutes = _bin_minutes(index)
-        per_min = self.hourly_per_min[index.hour] * self.weekday_factor[index.dayofweek]
+        per_min = self.hourly_per_min[index.hour] * self.weekday_factor[index.day_of_week]
         return per_min * minutes
 
     def variance(self, mean: np.ndarray) -> np.ndarray:

@@ -15,7 +15,9 @@ Three steps, each with its own settings on :class:`SurgeDetector`:
 3. **Timing.** ruptures (:mod:`outage_signals.changepoint`) places the start in the
    ``lookback_min`` before the extent up to shortly after the first alarm, with an interval;
    the end is the change back down near the extent's end, or ``None`` while the surge is still
-   going at the end of the data.
+   going at the end of the data. The start then moves back over bins that are individually
+   significant (the first minutes of a ramp), and the interval reaches back ``report_lag_min``
+   because reports trail the moment a service breaks.
 
 All times are UTC; rates in :class:`Surge` are posts per minute.
 """
@@ -72,6 +74,7 @@ class SurgeDetector:
     merge_gap_min: int = 30
     lookback_min: int = 60
     start_delta: float = 3.0
+    report_lag_min: float = 2.0
     baseline: SeasonalBaseline | None = None
 
     def fit(self, counts: pd.Series) -> SurgeDetector:
@@ -127,12 +130,14 @@ class SurgeDetector:
                                            minutes, bin_delta))
         return surges
 
+    def _dispersion(self) -> float:
+        return self.baseline.dispersion if self.baseline else 4.0
+
     def _elevated(self, table: pd.DataFrame, minutes: float) -> np.ndarray:
         w = max(1, round(15 / minutes))
         obs = table["observed"].rolling(w, center=True, min_periods=1).sum().to_numpy()
         exp = table["expected"].rolling(w, center=True, min_periods=1).sum().to_numpy()
-        k = self.baseline.dispersion if self.baseline else 4.0
-        return ((obs >= self.elevated_ratio * exp) & (_tail_score(obs, exp, k) >= 2.0)) | (
+        return ((obs >= self.elevated_ratio * exp) & (_tail_score(obs, exp, self._dispersion()) >= 2.0)) | (
             table["possible"].to_numpy())
 
     def _time_surge(self, service: str, table: pd.DataFrame, lo: int, hi: int, first_alarm: int,
@@ -145,6 +150,15 @@ class SurgeDetector:
         b = min(len(table), first_alarm + max(3, round(10 / minutes)) + 1)
         found = locate_change(observed[a:b], delta=self.start_delta)
         start_i, low_i, high_i = (a + found[0], a + found[1], a + found[2]) if found else (lo,) * 3
+        # A step model puts the change after the first bins of a ramp; walk back over bins that
+        # are themselves clearly above expectation (P <= 1 %), as those already carry reports.
+        single = _tail_score(observed, table["expected"].to_numpy(), self._dispersion())
+        while start_i > a and single[start_i - 1] >= 2.0:
+            start_i -= 1
+        # People post a minute or two after they notice; the true start can precede the first
+        # report by that lag, so the interval reaches back by it.
+        low_i = max(0, min(low_i, start_i) - round(self.report_lag_min / minutes))
+        high_i = max(high_i, start_i)
         # End: one change near the end of the elevated run, unless it runs to the data's end.
         end = None
         if hi < len(table):

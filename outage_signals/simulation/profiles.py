@@ -86,7 +86,7 @@ def cycle(grid: pd.DatetimeIndex, profile: ServiceProfile) -> np.ndarray:
     """Daily and weekly activity factor (mean about 1) for each minute of ``grid``."""
     hours = grid.hour.to_numpy() + grid.minute.to_numpy() / 60.0
     daily = 1.0 + profile.daily_amplitude * np.cos(2 * np.pi * (hours - profile.peak_hour_utc) / 24)
-    weekend = np.where(grid.dayofweek.to_numpy() >= 5, profile.weekend_factor, 1.0)
+    weekend = np.where(grid.day_of_week.to_numpy() >= 5, profile.weekend_factor, 1.0)
     return daily * weekend
 
 
