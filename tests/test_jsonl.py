@@ -52,7 +52,7 @@ def test_missing_input_is_a_clear_error(tmp_path):
         read_posts(str(tmp_path / "nope.jsonl"))
     empty = tmp_path / "empty"
     empty.mkdir()
-    with pytest.raises(InputError, match="holds no .jsonl"):
+    with pytest.raises(InputError, match=r"holds no \.jsonl"):
         read_posts(str(empty))
 
 

@@ -36,7 +36,7 @@ def test_same_seed_same_posts(catalog, sim):
 def test_posts_are_sorted_unique_and_inside_the_window(sim):
     times = [p.created_at for p in sim.posts]
     assert times == sorted(times)
-    assert START <= times[0] and times[-1] < END
+    assert times[0] >= START and times[-1] < END
     assert len({p.key for p in sim.posts}) == len(sim.posts)
     assert set(sim.labels) == {p.key for p in sim.posts}
 
