@@ -20,7 +20,6 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from importlib import resources
 from typing import Any
 
@@ -142,14 +141,16 @@ def fit(examples: Sequence[LabeledExample], catalog: Catalog, folds: int = 4,
     return RelevanceModel(pipeline=pipeline, catalog=catalog, threshold=threshold, info=info)
 
 
-@lru_cache(maxsize=4)
-def _default_model(catalog_id: int, catalog: Catalog) -> RelevanceModel:
-    return fit(load_labeled(), catalog)
+_DEFAULT_MODELS: dict[int, tuple[Catalog, RelevanceModel]] = {}
 
 
 def default_model(catalog: Catalog) -> RelevanceModel:
     """The model trained on the packaged corpus, built once per process and catalog."""
-    return _default_model(id(catalog), catalog)
+    cached = _DEFAULT_MODELS.get(id(catalog))
+    if cached is None or cached[0] is not catalog:
+        cached = (catalog, fit(load_labeled(), catalog))
+        _DEFAULT_MODELS[id(catalog)] = cached
+    return cached[1]
 
 
 def score_posts(posts: Iterable[Post], model: RelevanceModel) -> list[tuple[Post, str, float]]:
