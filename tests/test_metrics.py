@@ -29,6 +29,6 @@ def test_hits_misses_and_false_alarms():
     assert (first.start_error_min, first.end_error_min, first.covered, first.delay_min) == (
         2.0, 10.0, True, 5.0)
     assert second.incident is None and second.start_error_min is None
-    assert [i["start"] for i in result.false_alarms] == ["2025-01-07T17:00:00Z",
-                                                         "2025-01-07T14:00:00Z"]
+    assert [(i["service"], i["start"]) for i in result.false_alarms] == [
+        ("b", "2025-01-07T14:00:00Z"), ("a", "2025-01-07T17:00:00Z")]
     assert score(found, EVENTS, level="possible").recall == 1.0
