@@ -115,9 +115,31 @@ class RelevanceModel:
         return self.pipeline.predict_proba(masked)[:, 1]
 
 
+def mirror_other_service(examples: Sequence[LabeledExample],
+                         catalog: Catalog) -> list[LabeledExample]:
+    """Add the other side of each "``A`` is down so I'm on ``B``" example.
+
+    Such a post, labelled 0 for ``B`` (kind ``other_service``), is a report about ``A``. Adding
+    it as a positive for ``A`` teaches the model that the *position* of the masked names
+    matters, not the phrase alone. Only posts naming exactly one other service are mirrored.
+    """
+    mirrored = list(examples)
+    for e in examples:
+        if e.kind != "other_service" or e.label != 0:
+            continue
+        others = [k for k in catalog.match(e.text) if k != e.service]
+        if len(others) == 1:
+            mirrored.append(LabeledExample(e.text, others[0], 1, "other_service_mirror", e.lang))
+    return mirrored
+
+
 def fit(examples: Sequence[LabeledExample], catalog: Catalog, folds: int = 4,
         seed: int = 0) -> RelevanceModel:
-    """Train on ``examples``; choose the threshold on service-grouped out-of-fold predictions."""
+    """Train on ``examples``; choose the threshold on service-grouped out-of-fold predictions.
+
+    ``other_service`` examples are mirrored first (:func:`mirror_other_service`).
+    """
+    examples = mirror_other_service(examples, catalog)
     texts = [catalog.mask(e.text, e.service) for e in examples]
     y = np.array([e.label for e in examples])
     groups = np.array([e.service for e in examples])
@@ -129,7 +151,7 @@ def fit(examples: Sequence[LabeledExample], catalog: Catalog, folds: int = 4,
             oof[test] = pipe.predict_proba([texts[i] for i in test])[:, 1]
         candidates = np.linspace(0.2, 0.8, 61)
         scores = [f1_score(y, oof >= t) for t in candidates]
-        threshold = float(candidates[int(np.argmax(scores))])
+        threshold = round(float(candidates[int(np.argmax(scores))]), 3)
         cv_f1 = float(max(scores))
     else:
         threshold, cv_f1 = 0.5, float("nan")
@@ -141,16 +163,15 @@ def fit(examples: Sequence[LabeledExample], catalog: Catalog, folds: int = 4,
     return RelevanceModel(pipeline=pipeline, catalog=catalog, threshold=threshold, info=info)
 
 
-_DEFAULT_MODELS: dict[int, tuple[Catalog, RelevanceModel]] = {}
+_DEFAULT_MODELS: dict[tuple, RelevanceModel] = {}
 
 
 def default_model(catalog: Catalog) -> RelevanceModel:
-    """The model trained on the packaged corpus, built once per process and catalog."""
-    cached = _DEFAULT_MODELS.get(id(catalog))
-    if cached is None or cached[0] is not catalog:
-        cached = (catalog, fit(load_labeled(), catalog))
-        _DEFAULT_MODELS[id(catalog)] = cached
-    return cached[1]
+    """The model trained on the packaged corpus, built once per process and catalog content."""
+    key = tuple(sorted(catalog.services.items()))
+    if key not in _DEFAULT_MODELS:
+        _DEFAULT_MODELS[key] = fit(load_labeled(), catalog)
+    return _DEFAULT_MODELS[key]
 
 
 def score_posts(posts: Iterable[Post], model: RelevanceModel) -> list[tuple[Post, str, float]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -40,3 +41,7 @@ def write_lines(path, objects) -> str:
 
 def utc(*args) -> datetime:
     return datetime(*args, tzinfo=UTC)
+
+
+#: The committed sample data (see scripts/make-samples).
+SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
