@@ -68,14 +68,20 @@ def _flag_country(text: str) -> str | None:
 
 
 #: Two-letter names that stand alone in profiles; other short names only qualify ("Austin, TX").
-SHORT_NAMES = frozenset({"uk", "us", "la", "sf", "nz"})
+SHORT_NAMES = frozenset({"uk", "us", "la", "sf"})
 
 
 def _candidates(name: str, allow_short: bool) -> tuple[Candidate, ...]:
     key = _norm(name)
-    if not allow_short and len(key) <= 2 and key not in SHORT_NAMES:
+    short = len(key) <= 2 and key.isascii()  # "東京" is a full name in two characters
+    if short and not allow_short and key not in SHORT_NAMES:
         return ()
-    return gazetteer().get(key, ())
+    found = gazetteer().get(key, ())
+    if short and allow_short and len(key) == 2 and pycountry.countries.get(alpha_2=key.upper()):
+        # After a comma "CA" may be Canada as well as California, "DE" Germany as well as
+        # Delaware: offer both and let the place before the comma decide.
+        found = (*found, Candidate(key.upper(), None, 0, "country"))
+    return found
 
 
 def _consistent(cand: Candidate, qualifier: Candidate) -> bool:

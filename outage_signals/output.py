@@ -51,25 +51,33 @@ def _interval_minutes(inc: dict[str, Any]) -> str:
     return f"±{half:.0f}m" if half >= 0.5 else "±0m"
 
 
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def to_table(incidents: Sequence[dict[str, Any]], width: int = TABLE_WIDTH) -> str:
     """A fixed-width table no wider than ``width`` columns (times in UTC)."""
     if not incidents:
         return "no incidents found\n"
     header = (f"{'SERVICE':<12} {'LEVEL':<8} {'START UTC':<11} {'±':<4} {'END UTC':<11} "
-              f"{'PEAK/MIN':>8} {'×BASE':>6} {'POSTS':>6} WHERE")
+              f"{'PEAK/m':>6} {'×BASE':>5} {'POSTS':>5} WHERE")
     lines = [header[:width]]
     for inc in incidents:
-        where = ", ".join(f"{r['code']} {r['share']:.0%}" for r in inc["regions"][:3]) or "-"
+        regions = inc["regions"]
+        where = f"{regions[0]['code']} {regions[0]['share']:.0%}" if regions else "-"
+        if len(regions) > 1:
+            where += f" +{len(regions) - 1}"
         ratio = f"{inc['ratio']:.0f}×" if inc["ratio"] >= 10 else f"{inc['ratio']:.1f}×"
-        line = (f"{inc['service'][:12]:<12} {inc['level']:<8} {_hm(inc['start']):<11} "
-                f"{_interval_minutes(inc):<4} {_hm(inc['end']):<11} {inc['peak_per_min']:>8.1f} "
-                f"{ratio:>6} {inc['posts']:>6} {where}")
+        line = (f"{_fit(inc['service'], 12):<12} {inc['level']:<8} {_hm(inc['start']):<11} "
+                f"{_interval_minutes(inc):<4} {_hm(inc['end']):<11} {inc['peak_per_min']:>6.1f} "
+                f"{ratio:>5} {inc['posts']:>5} {where}")
         if len(line) > width:
             line = line[: width - 1] + "…"
         lines.append(line)
     years = sorted({inc["start"][:4] for inc in incidents})
-    lines.append(f"{len(incidents)} incident(s); dates are {'/'.join(years)}, times UTC; "
-                 "--format json for every field")
+    lines.append(f"{len(incidents)} incident(s); dates in {'/'.join(years)}, times UTC; WHERE: top "
+                 "country, +N more")
+    lines.append("--format json gives every field")
     return "\n".join(lines) + "\n"
 
 

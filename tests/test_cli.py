@@ -129,4 +129,4 @@ def test_simulate_then_detect_finds_the_outage(runner, tmp_path):
     assert len(csv_out.splitlines()) == len(incidents) + 1
     table = runner.invoke(main, ["detect", str(posts), "--format", "table"]).stdout
     assert all(len(line) <= 80 for line in table.splitlines())
-    assert table.splitlines()[0].startswith("SERVICE      LEVEL    START UTC")
+    assert table.splitlines()[0].startswith("SERVICE      LEVEL    START UTC   ±    END UTC")

@@ -1,0 +1,55 @@
+"""Offline location of posts: X place first, then the profile location."""
+
+from __future__ import annotations
+
+import pytest
+
+from outage_signals.locating import country_name, locate, resolve_place, resolve_profile
+from outage_signals.records import post_from_dict
+from tests.conftest import record
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Austin, TX", ("US", "US-TX")),
+        ("Paris, TX", ("US", "US-TX")),
+        ("Paris", ("FR", "FR-IDF")),
+        ("London, Ontario", ("CA", "CA-ON")),
+        ("London", ("GB", "GB-ENG")),
+        ("Toronto, CA", ("CA", "CA-ON")),  # CA after a comma can be Canada, not only California
+        ("Berlin, DE", ("DE", "DE-BE")),
+        ("Springfield, IL", ("US", "US-IL")),
+        ("NYC", ("US", "US-NY")),
+        ("Houston Texas", ("US", "US-TX")),
+        ("São Paulo, Brasil", ("BR", "BR-SP")),
+        ("東京", ("JP", "JP-13")),
+        ("🇧🇷", ("BR", None)),
+        ("United States", ("US", None)),
+    ],
+)
+def test_profile_locations_resolve(text, expected):
+    assert resolve_profile(text) == expected
+
+
+@pytest.mark.parametrize("junk", ["earth", "she/her", "in my head", "the internet", "", "  ",
+                                  None, "Narnia", "in", "OK"])
+def test_strings_that_name_no_place_resolve_to_nothing(junk):
+    assert resolve_profile(junk) is None
+
+
+def test_place_wins_and_reads_its_region():
+    assert resolve_place({"country_code": "US", "full_name": "Manhattan, NY"}) == ("US", "US-NY")
+    assert resolve_place({"country_code": "gb", "full_name": "Somewhere odd"}) == ("GB", None)
+    assert resolve_place({"full_name": "Austin, TX"}) is None
+    post = post_from_dict(record(place={"country_code": "US", "full_name": "Austin, TX"},
+                                 user_location="Paris, France"))
+    assert locate(post) == {"country": "US", "region": "US-TX", "method": "place"}
+    post = post_from_dict(record(user_location="Paris, France"))
+    assert locate(post) == {"country": "FR", "region": "FR-IDF", "method": "profile"}
+
+
+def test_names():
+    assert country_name("US") == "United States"
+    assert country_name("US-TX") == "Texas"
+    assert country_name("ZZ") == "ZZ"
