@@ -120,9 +120,11 @@ def detect(inputs, services, since, until, fmt, bin_size, skip_invalid, rejects)
     from outage_signals.pipeline import detect as run_detect
 
     _check_bin(bin_size)
+    catalog = load_catalog()
+    for key in services:
+        catalog.get(key)  # fail before reading a large input
     posts = _read(inputs, skip_invalid, rejects)
     _note(f"read {len(posts):,} posts")
-    catalog = load_catalog()
     incidents = run_detect(posts, catalog, services=list(services) or None, since=since,
                            until=until, bin_size=bin_size, progress=_note)
     fmt = fmt or ("table" if sys.stdout.isatty() else "json")

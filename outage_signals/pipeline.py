@@ -27,21 +27,30 @@ def _quiet(_: str) -> None:
     pass
 
 
+#: Posts classified per batch; progress is reported between batches.
+BATCH = 20_000
+
+
 def relevant_rows(posts: Sequence[Post], model: classifying.RelevanceModel,
-                  services: Iterable[str] | None = None) -> pd.DataFrame:
+                  services: Iterable[str] | None = None,
+                  progress: Progress = _quiet) -> pd.DataFrame:
     """One row per relevant ``(post, service)`` pair, with location, as :data:`ROW_COLUMNS`.
 
     ``services`` restricts the result to those catalog keys. ``created_at`` is UTC.
     """
     wanted = set(services) if services else None
     records = []
-    for post, service, prob in classifying.score_posts(posts, model):
-        if prob < model.threshold or (wanted is not None and service not in wanted):
-            continue
-        where = locating.locate(post)
-        records.append((service, post.created_at, post.author, post.source, post.id, post.text,
-                        post.url, prob, where["country"] if where else None,
-                        where["region"] if where else None))
+    for offset in range(0, len(posts), BATCH):
+        batch = posts[offset:offset + BATCH]
+        for post, service, prob in classifying.score_posts(batch, model):
+            if prob < model.threshold or (wanted is not None and service not in wanted):
+                continue
+            where = locating.locate(post)
+            records.append((service, post.created_at, post.author, post.source, post.id,
+                            post.text, post.url, prob, where["country"] if where else None,
+                            where["region"] if where else None))
+        if len(posts) > BATCH:
+            progress(f"classified {min(offset + BATCH, len(posts)):,} of {len(posts):,} posts")
     frame = pd.DataFrame.from_records(records, columns=list(ROW_COLUMNS))
     frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
     return frame
@@ -76,7 +85,7 @@ def detect(
         pd.Timestamp(max(p.created_at for p in window)) + pd.Timedelta(bin_size))
     model = model or classifying.default_model(catalog)
     progress(f"classifying {len(window):,} posts")
-    rows = relevant_rows(window, model, services)
+    rows = relevant_rows(window, model, services, progress)
     index = bin_index(first, last, bin_size)
     keys = list(services) if services else sorted(rows["service"].unique().tolist())
     counts = count_series(rows, index, keys)

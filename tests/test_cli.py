@@ -130,3 +130,45 @@ def test_simulate_then_detect_finds_the_outage(runner, tmp_path):
     table = runner.invoke(main, ["detect", str(posts), "--format", "table"]).stdout
     assert all(len(line) <= 80 for line in table.splitlines())
     assert table.splitlines()[0].startswith("SERVICE      LEVEL    START UTC   ±    END UTC")
+
+
+def test_stdin_and_stdout_pipe(runner):
+    lines = "\n".join(json.dumps(record(i, user_location="Austin, TX")) for i in (1, 2)) + "\n"
+    result = runner.invoke(main, ["locate", "-"], input=lines)
+    assert result.exit_code == 0, result.stderr
+    assert [json.loads(x)["location"]["region"] for x in result.stdout.splitlines()] == [
+        "US-TX", "US-TX"]
+
+
+def test_detect_filters_and_user_errors(runner, tmp_path):
+    path = write_lines(tmp_path / "in.jsonl", [record(1, service="chatgpt")])
+    result = runner.invoke(main, ["detect", path, "--service", "chatgtp"])
+    assert result.exit_code == 1
+    assert result.stderr == ("Error: unknown service 'chatgtp' (did you mean 'chatgpt'?); "
+                             "'outage-signals services' lists them\n")
+    result = runner.invoke(main, ["detect", path, "--bin", "7 parsecs"])
+    assert result.exit_code == 1
+    assert result.stderr == "Error: --bin '7 parsecs' is not a time span like 1min or 5min\n"
+    result = runner.invoke(main, ["detect", path, "--since", "2025-01-01", "--format", "table"])
+    assert result.exit_code == 0
+    assert result.stdout == "no incidents found\n"
+    result = runner.invoke(main, ["detect", path, "--format", "json"])
+    assert json.loads(result.stdout) == []
+
+
+def test_simulate_rejects_unknown_event(runner, tmp_path):
+    events = tmp_path / "events.csv"
+    events.write_text("event_id,service,start_utc,end_utc\n"
+                      "a,chatgpt,2024-12-26T18:40:00Z,2024-12-27T02:20:00Z\n")
+    result = runner.invoke(main, ["simulate", "--events", str(events), "--event", "b"])
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {events}: no event b; it has a\n"
+
+
+def test_python_dash_m_runs_the_cli():
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "outage_signals", "--version"],
+                          capture_output=True, text=True, check=True)
+    assert done.stdout == "outage-signals, version 0.1.0\n"
