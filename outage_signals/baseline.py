@@ -50,7 +50,7 @@ class SeasonalBaseline:
         """Learn the profile from ``counts`` (index: UTC bin starts with a fixed frequency)."""
         if len(counts) == 0:
             return self
-        minutes = _bin_minutes(counts.index)
+        minutes = bin_minutes(counts.index)
         hourly = counts.resample("1h").sum() / 60.0  # posts per minute in each hour
         bins_per_hour = counts.resample("1h").size() * minutes
         hourly = hourly[bins_per_hour >= 30]  # ignore hours mostly outside the history
@@ -93,7 +93,7 @@ class SeasonalBaseline:
 
     def expected(self, index: pd.DatetimeIndex) -> np.ndarray:
         """Expected count in each bin of ``index`` (same units as the fitted counts)."""
-        minutes = _bin_minutes(index)
+        minutes = bin_minutes(index)
         per_min = self.hourly_per_min[index.hour] * self.weekday_factor[index.day_of_week]
         return per_min * minutes
 
@@ -104,7 +104,8 @@ class SeasonalBaseline:
         return mean + mean**2 / self.dispersion
 
 
-def _bin_minutes(index: pd.DatetimeIndex) -> float:
+def bin_minutes(index: pd.DatetimeIndex) -> float:
+    """Width of the bins of ``index`` in minutes (its frequency, else the median spacing)."""
     if index.freq is not None:
         return pd.Timedelta(index.freq).total_seconds() / 60.0
     if len(index) > 1:

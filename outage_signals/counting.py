@@ -21,6 +21,15 @@ def bin_index(since: datetime | pd.Timestamp, until: datetime | pd.Timestamp,
     return pd.date_range(start, end, freq=bin_size, inclusive="left", tz="UTC")
 
 
+def author_key(rows: pd.DataFrame) -> pd.Series:
+    """Who posted each row: the author, or the post itself (``post:SOURCE:ID``) when anonymous.
+
+    ``rows`` needs ``author``, ``source`` and ``id`` columns.
+    """
+    fallback = "post:" + rows["source"].astype(str) + ":" + rows["id"].astype(str)
+    return rows["author"].astype("object").where(rows["author"].notna(), fallback).astype(str)
+
+
 def count_series(rows: pd.DataFrame, index: pd.DatetimeIndex,
                  services: list[str] | None = None) -> pd.DataFrame:
     """Unique authors per service per bin over ``index`` (bins of ``index.freq``).
@@ -35,11 +44,7 @@ def count_series(rows: pd.DataFrame, index: pd.DatetimeIndex,
     if len(rows) == 0 or len(index) == 0:
         return out
     frame = rows[["service", "created_at", "author", "source", "id"]].copy()
-    who = frame["author"].astype("object")
-    anonymous = who.isna()
-    who[anonymous] = ("post:" + frame.loc[anonymous, "source"].astype(str) + ":"
-                      + frame.loc[anonymous, "id"].astype(str))
-    frame["who"] = who.astype(str)
+    frame["who"] = author_key(frame)
     frame["bin"] = frame["created_at"].dt.floor(freq)
     frame = frame[(frame["bin"] >= index[0]) & (frame["bin"] <= index[-1])
                   & frame["service"].isin(services)]

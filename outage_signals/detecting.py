@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from outage_signals.baseline import SeasonalBaseline, _bin_minutes
+from outage_signals.baseline import SeasonalBaseline, bin_minutes
 from outage_signals.changepoint import locate_change
 
 LEVELS = ("possible", "likely")
@@ -89,7 +89,7 @@ class SurgeDetector:
         """Per-bin ``expected``, best ``score``, and the ``possible``/``likely`` alarm flags."""
         if self.baseline is None:
             raise RuntimeError("call fit() before predict()")
-        minutes = _bin_minutes(counts.index)
+        minutes = bin_minutes(counts.index)
         observed = counts.to_numpy(dtype=float)
         expected = self.baseline.expected(counts.index)
         k = self.baseline.dispersion
@@ -116,7 +116,7 @@ class SurgeDetector:
         if len(counts) == 0:
             return []
         table = self.scores(counts)
-        minutes = _bin_minutes(counts.index)
+        minutes = bin_minutes(counts.index)
         bin_delta = pd.Timedelta(minutes=minutes)
         elevated = self._elevated(table, minutes)
         surges = []

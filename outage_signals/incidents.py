@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from outage_signals.counting import author_key
 from outage_signals.detecting import Surge
 from outage_signals.locating import country_name
 from outage_signals.records import format_time
@@ -19,12 +20,6 @@ from outage_signals.records import format_time
 ROW_COLUMNS = ("service", "created_at", "author", "source", "id", "text", "url", "relevance",
                "country", "region")
 EXAMPLES = 3
-
-
-def _who(rows: pd.DataFrame) -> pd.Series:
-    """Author identity; posts without an author count as their own author."""
-    fallback = "post:" + rows["source"].astype(str) + ":" + rows["id"].astype(str)
-    return rows["author"].astype("object").where(rows["author"].notna(), fallback).astype(str)
 
 
 def regions(rows: pd.DataFrame) -> list[dict[str, Any]]:
@@ -36,7 +31,7 @@ def regions(rows: pd.DataFrame) -> list[dict[str, Any]]:
     located = rows[rows["country"].notna()].copy()
     if located.empty:
         return []
-    located["who"] = _who(located)
+    located["who"] = author_key(located)
     first = located.drop_duplicates("who")
     counts = first.groupby("country").size().sort_values(ascending=False, kind="stable")
     total = int(counts.sum())
@@ -65,7 +60,7 @@ def build_incident(surge: Surge, rows: pd.DataFrame, until: pd.Timestamp) -> dic
     """
     stop = surge.end if surge.end is not None else until
     inside = rows[(rows["created_at"] >= surge.start) & (rows["created_at"] < stop)]
-    who = _who(inside)
+    who = author_key(inside)
     by_source = inside.assign(who=who).drop_duplicates(["source", "who"]).groupby("source").size()
     return {
         "service": surge.service,

@@ -252,7 +252,3 @@ def to_frame(posts: Iterable[Post]) -> pd.DataFrame:
     frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
     return frame.astype(FRAME_DTYPES)
 
-
-def empty_frame() -> pd.DataFrame:
-    """A frame with the analysis columns and no rows."""
-    return to_frame([])

@@ -18,7 +18,7 @@ import pandas as pd
 
 from outage_signals import __version__
 from outage_signals.catalog import Catalog, Service
-from outage_signals.records import Post
+from outage_signals.records import Post, format_time
 from outage_signals.simulation import people
 from outage_signals.simulation.profiles import (
     OutageEvent,
@@ -60,8 +60,6 @@ class Simulation:
 
     def truth(self) -> dict[str, object]:
         """JSON-ready description of what was simulated (true outages, window, counts)."""
-        from outage_signals.records import format_time
-
         positives = sum(1 for label, _ in self.labels.values() if label)
         return {
             "window": {"start": format_time(self.start), "end": format_time(self.end)}

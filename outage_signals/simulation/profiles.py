@@ -19,6 +19,8 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
+from outage_signals.records import format_time
+
 
 @dataclass(frozen=True)
 class OutageEvent:
@@ -40,8 +42,6 @@ class OutageEvent:
     event_id: str | None = None
 
     def to_dict(self) -> dict[str, object]:
-        from outage_signals.records import format_time
-
         return {
             "event_id": self.event_id,
             "service": self.service,
