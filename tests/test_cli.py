@@ -172,3 +172,11 @@ def test_python_dash_m_runs_the_cli():
     done = subprocess.run([sys.executable, "-m", "outage_signals", "--version"],
                           capture_output=True, text=True, check=True)
     assert done.stdout == "outage-signals, version 0.1.0\n"
+
+
+def test_every_command_is_documented_in_the_readme():
+    from tests.conftest import SAMPLES
+
+    readme = (SAMPLES.parent.parent / "README.md").read_text(encoding="utf-8")
+    for name in main.commands:
+        assert f"`outage-signals {name}" in readme, name
