@@ -52,6 +52,36 @@ def examples(rows: pd.DataFrame, n: int = EXAMPLES) -> list[dict[str, Any]]:
             for r in ordered.itertuples()]
 
 
+def surge_fields(surge: Surge) -> dict[str, Any]:
+    """The timing and rate fields of an incident, in contract order, without the evidence.
+
+    ``posts``, ``regions``, ``sources`` and ``examples`` are placeholders for the caller to
+    fill. Causal-replay extras (``possible_at``, ``start_at_detection``) follow when set.
+    """
+    fields: dict[str, Any] = {
+        "service": surge.service,
+        "start": format_time(surge.start),
+        "start_low": format_time(surge.start_low),
+        "start_high": format_time(surge.start_high),
+        "detected_at": format_time(surge.detected_at),
+        "peak_at": format_time(surge.peak_at),
+        "end": format_time(surge.end) if surge.end is not None else None,
+        "level": surge.level,
+        "posts": 0,
+        "baseline_per_min": round(surge.baseline_per_min, 3),
+        "peak_per_min": round(surge.peak_per_min, 2),
+        "ratio": round(surge.ratio, 1),
+        "regions": [],
+        "sources": {},
+        "examples": [],
+    }
+    if surge.possible_at is not None:
+        fields["possible_at"] = format_time(surge.possible_at)
+    if surge.start_at_detection is not None:
+        fields["start_at_detection"] = format_time(surge.start_at_detection)
+    return fields
+
+
 def build_incident(surge: Surge, rows: pd.DataFrame, until: pd.Timestamp) -> dict[str, Any]:
     """The contract's incident object for ``surge``.
 
@@ -62,20 +92,11 @@ def build_incident(surge: Surge, rows: pd.DataFrame, until: pd.Timestamp) -> dic
     inside = rows[(rows["created_at"] >= surge.start) & (rows["created_at"] < stop)]
     who = author_key(inside)
     by_source = inside.assign(who=who).drop_duplicates(["source", "who"]).groupby("source").size()
-    return {
-        "service": surge.service,
-        "start": format_time(surge.start),
-        "start_low": format_time(surge.start_low),
-        "start_high": format_time(surge.start_high),
-        "detected_at": format_time(surge.detected_at),
-        "peak_at": format_time(surge.peak_at),
-        "end": format_time(surge.end) if surge.end is not None else None,
-        "level": surge.level,
-        "posts": int(who.nunique()),
-        "baseline_per_min": round(surge.baseline_per_min, 3),
-        "peak_per_min": round(surge.peak_per_min, 2),
-        "ratio": round(surge.ratio, 1),
-        "regions": regions(inside),
-        "sources": {str(k): int(v) for k, v in by_source.sort_values(ascending=False).items()},
-        "examples": examples(inside),
-    }
+    fields = surge_fields(surge)
+    fields.update(
+        posts=int(who.nunique()),
+        regions=regions(inside),
+        sources={str(k): int(v) for k, v in by_source.sort_values(ascending=False).items()},
+        examples=examples(inside),
+    )
+    return fields

@@ -31,21 +31,23 @@ def _quiet(_: str) -> None:
 BATCH = 20_000
 
 
-def relevant_rows(posts: Sequence[Post], model: classifying.RelevanceModel,
-                  services: Iterable[str] | None = None,
-                  progress: Progress = _quiet) -> pd.DataFrame:
-    """One row per relevant ``(post, service)`` pair, with location, as :data:`ROW_COLUMNS`.
+def scored_rows(posts: Sequence[Post], model: classifying.RelevanceModel,
+                services: Iterable[str] | None = None,
+                progress: Progress = _quiet) -> pd.DataFrame:
+    """One row per ``(post, service)`` mention with its ``relevance``, as :data:`ROW_COLUMNS`.
 
-    ``services`` restricts the result to those catalog keys. ``created_at`` is UTC.
+    Relevant rows (at the model's threshold) are located; the others keep null locations, as
+    they only feed the chatter counts. ``services`` restricts the result to those catalog keys.
+    ``created_at`` is UTC.
     """
     wanted = set(services) if services else None
     records = []
     for offset in range(0, len(posts), BATCH):
         batch = posts[offset:offset + BATCH]
         for post, service, prob in classifying.score_posts(batch, model):
-            if prob < model.threshold or (wanted is not None and service not in wanted):
+            if wanted is not None and service not in wanted:
                 continue
-            where = locating.locate(post)
+            where = locating.locate(post) if prob >= model.threshold else None
             records.append((service, post.created_at, post.author, post.source, post.id,
                             post.text, post.url, prob, where["country"] if where else None,
                             where["region"] if where else None))
@@ -54,6 +56,22 @@ def relevant_rows(posts: Sequence[Post], model: classifying.RelevanceModel,
     frame = pd.DataFrame.from_records(records, columns=list(ROW_COLUMNS))
     frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
     return frame
+
+
+def relevant_rows(posts: Sequence[Post], model: classifying.RelevanceModel,
+                  services: Iterable[str] | None = None,
+                  progress: Progress = _quiet) -> pd.DataFrame:
+    """The relevant rows of :func:`scored_rows` (relevance at or above the model threshold)."""
+    rows = scored_rows(posts, model, services, progress)
+    return rows[rows["relevance"] >= model.threshold].reset_index(drop=True)
+
+
+def mention_counts(rows: pd.DataFrame, threshold: float, index: pd.DatetimeIndex,
+                   services: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(relevant, chatter)`` count frames (authors per service per bin) from scored rows."""
+    relevant = rows["relevance"] >= threshold
+    return (count_series(rows[relevant], index, services),
+            count_series(rows[~relevant], index, services))
 
 
 def detect(
@@ -85,14 +103,15 @@ def detect(
         pd.Timestamp(max(p.created_at for p in window)) + pd.Timedelta(bin_size))
     model = model or classifying.default_model(catalog)
     progress(f"classifying {len(window):,} posts")
-    rows = relevant_rows(window, model, services, progress)
+    scored = scored_rows(window, model, services, progress)
+    rows = scored[scored["relevance"] >= model.threshold]
     index = bin_index(first, last, bin_size)
     keys = list(services) if services else sorted(rows["service"].unique().tolist())
-    counts = count_series(rows, index, keys)
+    counts, chatter = mention_counts(scored, model.threshold, index, keys)
     progress(f"scanning {len(keys)} service(s) over {len(index):,} bins of {bin_size}")
     incidents = []
     for key in keys:
-        for surge in detector().fit_predict(counts[key], key):
+        for surge in detector().fit_predict(counts[key], key, chatter=chatter[key]):
             incidents.append(build_incident(surge, rows[rows["service"] == key], last))
     incidents.sort(key=lambda inc: (inc["start"], inc["service"]))
     return incidents

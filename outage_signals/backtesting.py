@@ -1,0 +1,322 @@
+"""Causal replay: what a scheduled run every ``step`` would have reported, seeing only the past.
+
+For each UTC day after a warm-up, the baseline is refitted on the history before that day
+(at most ``history_days``), leaving out the bins of incidents already found, so a past outage
+never raises the baseline and the day's expectation never peeks at the day itself. Alert scores
+use trailing windows, so the alarm flag of a bin depends on data up to that bin only.
+
+A run at time ``t`` sees every bin that ended by ``t``. Runs happen at multiples of ``step``
+(UTC, aligned to midnight), so a bin's evidence is first seen at the end of the bin rounded up
+to the next run. Per service, a small state machine follows the runs:
+
+* no incident open and a ``possible`` (or ``likely``) alarm: an incident opens;
+* open, and a ``likely`` alarm: it is raised to ``likely`` (``detected_at`` is that run);
+* open, and no elevated bin (causal 15-minute window) for ``merge_gap_min``: it closes, and
+  its start, interval, peak and end are estimated from the data seen by the closing run.
+
+Incidents still open at the end of the data have ``end`` ``None``. Each incident also carries
+``possible_at`` (the run that first saw it) and ``start_at_detection`` (the start as estimated
+by the run at ``detected_at``, what an alert would have said).
+
+Inputs: :func:`read_count_csv` for count series, or per-service relevant and chatter counts
+from posts (see :func:`backtest_posts`). All times are UTC.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from outage_signals.baseline import SeasonalBaseline, bin_minutes
+from outage_signals.detecting import ELEVATED_WINDOW_MIN, Surge, SurgeDetector
+from outage_signals.errors import InputError, InvalidRecordError
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+@dataclass
+class Replay:
+    """Settings of the causal replay (see the module docstring)."""
+
+    step: pd.Timedelta = pd.Timedelta("5min")
+    warmup_days: float = 1.0
+    history_days: float = 28.0
+    detector: Callable[[], SurgeDetector] = SurgeDetector
+
+    def run(self, counts: pd.Series, service: str,
+            chatter: pd.Series | None = None) -> list[Surge]:
+        """Incidents of one service, oldest first, as the scheduled runs would have seen them.
+
+        ``counts``: relevant posts per bin (UTC index with a fixed spacing, no gaps);
+        ``chatter``: the service's other mentions on the same bins, or ``None``.
+        """
+        if len(counts) == 0:
+            return []
+        index = counts.index
+        minutes = bin_minutes(index)
+        bin_delta = pd.Timedelta(minutes=minutes)
+        detector = self.detector()
+        observed = counts.to_numpy(dtype=float)
+        talk = None if chatter is None else chatter.to_numpy(dtype=float)
+        expected = np.full(len(counts), np.nan)
+        talk_expected = np.full(len(counts), np.nan)
+        exclude = np.zeros(len(counts), dtype=bool)
+        longest = max(max(detector.windows_min), ELEVATED_WINDOW_MIN, detector.chatter_window_min)
+        context = round(longest / minutes) + 1
+        gap = round(detector.merge_gap_min / minutes)
+        tracker = _Tracker(detector, service, index, gap, self.step, bin_delta)
+
+        # Scores of every bin seen so far, filled one day at a time.
+        tracker.columns = {"observed": observed, "expected": expected,
+                           "score": np.zeros(len(counts)),
+                           "possible": np.zeros(len(counts), dtype=bool),
+                           "likely": np.zeros(len(counts), dtype=bool)}
+        for lo, hi in self._days(index):
+            history = slice(max(0, lo - round(self.history_days * 1440 / minutes)), lo)
+            detector.baseline = SeasonalBaseline()
+            detector.fit(counts.iloc[history], exclude[history])
+            expected[lo:hi] = detector.baseline.expected(index[lo:hi])
+            if talk is not None:
+                talk_base = SeasonalBaseline().fit(chatter.iloc[history])
+                talk_expected[lo:hi] = talk_base.expected(index[lo:hi])
+            if np.isnan(expected[:lo]).any():  # the warm-up: judged by the first baseline
+                expected[:lo] = detector.baseline.expected(index[:lo])
+                if talk is not None:
+                    talk_expected[:lo] = talk_base.expected(index[:lo])
+            # Trailing windows need the bins just before the day as context.
+            a = max(0, lo - context)
+            pair = None if talk is None else (talk[a:hi], talk_expected[a:hi])
+            table = detector.scores(counts.iloc[a:hi], expected[a:hi], pair)
+            flags = detector.elevated(table, causal=True)[lo - a:]
+            for name in ("score", "possible", "likely"):
+                tracker.columns[name][lo:hi] = table[name].to_numpy()[lo - a:]
+            tracker.seen = hi
+            possible = table["possible"].to_numpy()[lo - a:]
+            likely = table["likely"].to_numpy()[lo - a:]
+            for i in range(lo, hi):
+                j = i - lo
+                if possible[j] or flags[j] or tracker.open is not None:
+                    tracker.step_bin(i, bool(possible[j]), bool(likely[j]), bool(flags[j]))
+                else:
+                    tracker.run_of_elevated = -1
+            # Incidents seen so far stay out of tomorrow's baseline.
+            for start_i, stop_i in tracker.spans():
+                exclude[start_i:stop_i] = True
+        return tracker.finish()
+
+    def _days(self, index: pd.DatetimeIndex) -> list[tuple[int, int]]:
+        """``[lo, hi)`` bin ranges of each UTC day after the warm-up."""
+        first = (index[0] + pd.Timedelta(days=self.warmup_days)).ceil("D")
+        bounds = pd.date_range(first, index[-1] + pd.Timedelta(days=1), freq="D", tz="UTC")
+        cuts = index.searchsorted(bounds)
+        cuts = np.unique(np.clip(cuts, 0, len(index)))
+        return [(int(a), int(b)) for a, b in zip(cuts[:-1], cuts[1:], strict=True) if b > a]
+
+
+class _Tracker:
+    """The per-service state machine of the replay; ``table`` holds the scores seen so far."""
+
+    def __init__(self, detector: SurgeDetector, service: str, index: pd.DatetimeIndex,
+                 gap: int, step: pd.Timedelta, bin_delta: pd.Timedelta):
+        self.detector, self.service, self.index = detector, service, index
+        self.gap, self.step, self.bin_delta = gap, step, bin_delta
+        self.columns: dict[str, np.ndarray] = {}
+        self.seen = 0  # bins scored so far
+        self.done: list[Surge] = []
+        self.done_spans: list[tuple[int, int]] = []
+        self.open: dict | None = None
+        self.run_of_elevated = -1  # first bin of the current causal elevated run, or -1
+
+    def view(self, n: int | None = None) -> pd.DataFrame:
+        """The score table of the first ``n`` bins (default: all scored so far)."""
+        n = self.seen if n is None else n
+        return pd.DataFrame({k: v[:n] for k, v in self.columns.items()}, index=self.index[:n])
+
+    def seen_at(self, i: int) -> pd.Timestamp:
+        """The first run that sees bin ``i``: the bin's end rounded up to a run time."""
+        end = self.index[i] + self.bin_delta
+        return end.ceil(self.step) if self.step > pd.Timedelta(0) else end
+
+    def step_bin(self, i: int, possible: bool, likely: bool, elevated: bool) -> None:
+        if elevated or possible:
+            if self.run_of_elevated < 0:
+                self.run_of_elevated = i
+        else:
+            self.run_of_elevated = -1
+        inc = self.open
+        if inc is None:
+            if possible or likely:
+                self.open = {"lo": self.run_of_elevated if self.run_of_elevated >= 0 else i,
+                             "last": i, "level": "possible", "alarm": i,
+                             "possible_at": self.seen_at(i), "detected_at": self.seen_at(i)}
+                if likely:
+                    self._raise(i)
+            return
+        if elevated or possible:
+            inc["last"] = i
+        if likely and inc["level"] == "possible":
+            self._raise(i)
+        if i - inc["last"] > self.gap:
+            self._close(i + 1)
+
+    def _raise(self, i: int) -> None:
+        inc = self.open
+        inc["level"], inc["alarm"], inc["detected_at"] = "likely", i, self.seen_at(i)
+        # What the alert would have said: the start estimated from data up to this run.
+        early = self.detector.time_surge(self.service, self.view(i + 1), inc["lo"], i + 1,
+                                         i, "likely", inc["detected_at"])
+        inc["start_at_detection"] = early.start
+
+    def _close(self, seen: int) -> None:
+        """Time the open incident with the ``seen`` bins the closing run had, and store it."""
+        inc, self.open = self.open, None
+        surge = self.detector.time_surge(self.service, self.view(seen), inc["lo"],
+                                         inc["last"] + 1, inc["alarm"], inc["level"],
+                                         inc["detected_at"])
+        if inc["level"] == "possible":
+            early = self.detector.time_surge(self.service, self.view(inc["alarm"] + 1),
+                                             inc["lo"], inc["alarm"] + 1, inc["alarm"],
+                                             "possible", inc["detected_at"])
+            inc["start_at_detection"] = early.start
+        self.done.append(replace(surge, possible_at=inc["possible_at"],
+                                 start_at_detection=inc["start_at_detection"]))
+        start_i = int(self.index.searchsorted(surge.start))
+        self.done_spans.append((start_i, inc["last"] + 1))
+
+    def spans(self) -> list[tuple[int, int]]:
+        """Bin ranges of incidents found so far, the open one up to its last elevated bin."""
+        spans = list(self.done_spans)
+        if self.open is not None:
+            spans.append((self.open["lo"], self.open["last"] + 1))
+        return spans
+
+    def finish(self) -> list[Surge]:
+        if self.open is not None:
+            inc, self.open = self.open, None
+            table = self.view()
+            surge = self.detector.time_surge(self.service, table, inc["lo"], len(table),
+                                             inc["alarm"], inc["level"], inc["detected_at"])
+            if "start_at_detection" not in inc:
+                inc["start_at_detection"] = surge.start
+            self.done.append(replace(surge, possible_at=inc["possible_at"],
+                                     start_at_detection=inc["start_at_detection"]))
+        return self.done
+
+
+def read_count_csv(path: str | Path, service: str | None = None) -> tuple[str, pd.Series]:
+    """A count series from a CSV with ``timestamp`` and ``count`` (or ``value``) columns.
+
+    Naive timestamps are UTC; rows are sorted; the spacing must be regular (the median gap),
+    and missing rows become zero counts. Returns ``(service, counts)``; the service defaults to
+    the file name without extension. A bad row raises an error naming file and line.
+    """
+    path = Path(path)
+    try:
+        handle = open(path, newline="", encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+    with handle:
+        reader = csv.DictReader(handle)
+        fields = reader.fieldnames or []
+        column = "count" if "count" in fields else "value" if "value" in fields else None
+        if "timestamp" not in fields or column is None:
+            raise InputError(f"{path}: a count CSV needs columns timestamp and count (or value); "
+                             f"it has {', '.join(fields) or 'none'}")
+        times, values = [], []
+        for row in reader:
+            try:
+                stamp = pd.Timestamp(row["timestamp"])
+                number = float(row[column])
+            except (ValueError, TypeError):
+                raise InvalidRecordError(f"bad timestamp or {column} "
+                                         f"({row.get('timestamp')!r}, {row.get(column)!r})",
+                                         str(path), reader.line_num) from None
+            if not np.isfinite(number) or number < 0:
+                raise InvalidRecordError(f"{column} must be a count >= 0, not {row[column]!r}",
+                                         str(path), reader.line_num)
+            times.append(stamp.tz_localize("UTC") if stamp.tzinfo is None else
+                         stamp.tz_convert("UTC"))
+            values.append(number)
+    if len(times) < 3:
+        raise InputError(f"{path}: needs at least 3 rows, has {len(times)}")
+    series = pd.Series(values, index=pd.DatetimeIndex(times).as_unit("ns")).sort_index()
+    series = series.groupby(level=0).sum()
+    spacing = pd.Timedelta(series.index.to_series().diff().median())
+    if spacing < pd.Timedelta("1min") or spacing > pd.Timedelta("1h"):
+        raise InputError(f"{path}: rows are {spacing} apart; 1 minute to 1 hour is supported")
+    full = pd.date_range(series.index[0], series.index[-1], freq=spacing)
+    off_grid = ~series.index.isin(full)
+    if off_grid.any():
+        raise InputError(f"{path}: timestamp {series.index[off_grid][0]} is off the "
+                         f"{spacing} grid that starts at {series.index[0]}")
+    return service or path.name.split(".")[0], series.reindex(full, fill_value=0.0)
+
+
+def counts_incident(surge: Surge, counts: pd.Series) -> dict:
+    """The contract's incident for a surge found in a bare count series (no posts behind it).
+
+    ``posts`` is the sum of counts inside the incident; regions, sources and examples are
+    empty because counts carry no posts.
+    """
+    from outage_signals.incidents import surge_fields
+
+    stop = surge.end if surge.end is not None else counts.index[-1] + pd.Timedelta(1)
+    inside = counts[(counts.index >= surge.start) & (counts.index < stop)]
+    fields = surge_fields(surge)
+    fields.update(posts=int(round(inside.sum())), regions=[], sources={}, examples=[])
+    return fields
+
+
+def backtest_counts(series: Sequence[tuple[str, pd.Series]], replay: Replay,
+                    progress: Progress = _quiet) -> list[dict]:
+    """Incidents (contract objects) from count series, ordered by start."""
+    incidents = []
+    for service, counts in series:
+        progress(f"replaying {service}: {len(counts):,} bins, a run every {replay.step}")
+        incidents.extend(counts_incident(s, counts) for s in replay.run(counts, service))
+    incidents.sort(key=lambda inc: (inc["start"], inc["service"]))
+    return incidents
+
+
+def backtest_posts(posts: Sequence, catalog, replay: Replay, *, model=None,
+                   services: Sequence[str] | None = None, bin_size: str = "1min",
+                   progress: Progress = _quiet) -> list[dict]:
+    """Incidents (contract objects, with evidence) from posts, ordered by start.
+
+    Posts are classified once up front (the model does not learn from them), counted per
+    service into relevant and chatter series, and each service is replayed with :class:`Replay`.
+    """
+    from outage_signals import classifying
+    from outage_signals.counting import bin_index
+    from outage_signals.incidents import build_incident
+    from outage_signals.pipeline import mention_counts, scored_rows
+
+    for key in services or ():
+        catalog.get(key)
+    if not posts:
+        return []
+    model = model or classifying.default_model(catalog)
+    progress(f"classifying {len(posts):,} posts")
+    scored = scored_rows(posts, model, services, progress)
+    rows = scored[scored["relevance"] >= model.threshold]
+    first = min(p.created_at for p in posts)
+    last = pd.Timestamp(max(p.created_at for p in posts)) + pd.Timedelta(bin_size)
+    index = bin_index(first, last, bin_size)
+    keys = list(services) if services else sorted(rows["service"].unique().tolist())
+    counts, chatter = mention_counts(scored, model.threshold, index, keys)
+    incidents = []
+    for key in keys:
+        progress(f"replaying {key}: {len(index):,} bins, a run every {replay.step}")
+        for surge in replay.run(counts[key], key, chatter[key]):
+            incidents.append(build_incident(surge, rows[rows["service"] == key], last))
+    incidents.sort(key=lambda inc: (inc["start"], inc["service"]))
+    return incidents
