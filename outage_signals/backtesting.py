@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +36,8 @@ import pandas as pd
 from outage_signals.baseline import SeasonalBaseline, bin_minutes
 from outage_signals.detecting import ELEVATED_WINDOW_MIN, Surge, SurgeDetector
 from outage_signals.errors import InputError, InvalidRecordError
+from outage_signals.incidents import build_incident, surge_fields
+from outage_signals.pipeline import count_posts
 
 Progress = Callable[[str], None]
 
@@ -47,7 +50,7 @@ def _quiet(_: str) -> None:
 class Replay:
     """Settings of the causal replay (see the module docstring)."""
 
-    step: pd.Timedelta = pd.Timedelta("5min")
+    step: pd.Timedelta = field(default_factory=lambda: pd.Timedelta("5min"))
     warmup_days: float = 1.0
     history_days: float = 28.0
     detector: Callable[[], SurgeDetector] = SurgeDetector
@@ -74,12 +77,14 @@ class Replay:
         context = round(longest / minutes) + 1
         gap = round(detector.merge_gap_min / minutes)
         tracker = _Tracker(detector, service, index, gap, self.step, bin_delta)
+        tracker.longest = round(max(detector.windows_min) / minutes)
 
         # Scores of every bin seen so far, filled one day at a time.
         tracker.columns = {"observed": observed, "expected": expected,
                            "score": np.zeros(len(counts)),
                            "possible": np.zeros(len(counts), dtype=bool),
-                           "likely": np.zeros(len(counts), dtype=bool)}
+                           "likely": np.zeros(len(counts), dtype=bool),
+                           "recent": np.zeros(len(counts), dtype=bool)}
         for lo, hi in self._days(index):
             history = slice(max(0, lo - round(self.history_days * 1440 / minutes)), lo)
             detector.baseline = SeasonalBaseline()
@@ -97,15 +102,17 @@ class Replay:
             pair = None if talk is None else (talk[a:hi], talk_expected[a:hi])
             table = detector.scores(counts.iloc[a:hi], expected[a:hi], pair)
             flags = detector.elevated(table, causal=True)[lo - a:]
-            for name in ("score", "possible", "likely"):
+            for name in ("score", "possible", "likely", "recent"):
                 tracker.columns[name][lo:hi] = table[name].to_numpy()[lo - a:]
             tracker.seen = hi
             possible = table["possible"].to_numpy()[lo - a:]
             likely = table["likely"].to_numpy()[lo - a:]
+            recent = table["recent"].to_numpy()[lo - a:]
             for i in range(lo, hi):
                 j = i - lo
                 if possible[j] or flags[j] or tracker.open is not None:
-                    tracker.step_bin(i, bool(possible[j]), bool(likely[j]), bool(flags[j]))
+                    tracker.step_bin(i, bool(possible[j]), bool(likely[j]), bool(flags[j]),
+                                     bool(recent[j]))
                 else:
                     tracker.run_of_elevated = -1
             # Incidents seen so far stay out of tomorrow's baseline.
@@ -119,7 +126,7 @@ class Replay:
         bounds = pd.date_range(first, index[-1] + pd.Timedelta(days=1), freq="D", tz="UTC")
         cuts = index.searchsorted(bounds)
         cuts = np.unique(np.clip(cuts, 0, len(index)))
-        return [(int(a), int(b)) for a, b in zip(cuts[:-1], cuts[1:], strict=True) if b > a]
+        return [(int(a), int(b)) for a, b in pairwise(cuts) if b > a]
 
 
 class _Tracker:
@@ -135,6 +142,8 @@ class _Tracker:
         self.done_spans: list[tuple[int, int]] = []
         self.open: dict | None = None
         self.run_of_elevated = -1  # first bin of the current causal elevated run, or -1
+        self.quiet_until = 0  # first bin whose long windows no longer see a closed incident
+        self.longest = 0  # bins of the longest alarm window (set by Replay.run)
 
     def view(self, n: int | None = None) -> pd.DataFrame:
         """The score table of the first ``n`` bins (default: all scored so far)."""
@@ -146,7 +155,9 @@ class _Tracker:
         end = self.index[i] + self.bin_delta
         return end.ceil(self.step) if self.step > pd.Timedelta(0) else end
 
-    def step_bin(self, i: int, possible: bool, likely: bool, elevated: bool) -> None:
+    def step_bin(self, i: int, possible: bool, likely: bool, elevated: bool,
+                 recent: bool = True) -> None:
+        """Advance over bin ``i`` with its flags (``recent``: a short-window alarm)."""
         if elevated or possible:
             if self.run_of_elevated < 0:
                 self.run_of_elevated = i
@@ -154,14 +165,16 @@ class _Tracker:
             self.run_of_elevated = -1
         inc = self.open
         if inc is None:
-            if possible or likely:
+            # Long windows still hold a closed incident's posts for a while; until they have
+            # slid past it, only short-window alarms may open a new incident.
+            if (possible or likely) and (recent or i >= self.quiet_until):
                 self.open = {"lo": self.run_of_elevated if self.run_of_elevated >= 0 else i,
                              "last": i, "level": "possible", "alarm": i,
                              "possible_at": self.seen_at(i), "detected_at": self.seen_at(i)}
                 if likely:
                     self._raise(i)
             return
-        if elevated or possible:
+        if elevated:  # a lingering long-window alarm alone does not extend it
             inc["last"] = i
         if likely and inc["level"] == "possible":
             self._raise(i)
@@ -179,6 +192,7 @@ class _Tracker:
     def _close(self, seen: int) -> None:
         """Time the open incident with the ``seen`` bins the closing run had, and store it."""
         inc, self.open = self.open, None
+        self.quiet_until = inc["last"] + 1 + self.longest
         surge = self.detector.time_surge(self.service, self.view(seen), inc["lo"],
                                          inc["last"] + 1, inc["alarm"], inc["level"],
                                          inc["detected_at"])
@@ -189,13 +203,18 @@ class _Tracker:
             inc["start_at_detection"] = early.start
         self.done.append(replace(surge, possible_at=inc["possible_at"],
                                  start_at_detection=inc["start_at_detection"]))
-        start_i = int(self.index.searchsorted(surge.start))
-        self.done_spans.append((start_i, inc["last"] + 1))
+        if surge.level == "likely":
+            start_i = int(self.index.searchsorted(surge.start))
+            self.done_spans.append((start_i, inc["last"] + 1))
 
     def spans(self) -> list[tuple[int, int]]:
-        """Bin ranges of incidents found so far, the open one up to its last elevated bin."""
+        """Bin ranges of ``likely`` incidents so far, the open one up to its last elevated bin.
+
+        Only ``likely`` ones: leaving every small ``possible`` bump out of the history would
+        feed back (a calmer-looking history, a tighter noise model, more bumps flagged).
+        """
         spans = list(self.done_spans)
-        if self.open is not None:
+        if self.open is not None and self.open["level"] == "likely":
             spans.append((self.open["lo"], self.open["last"] + 1))
         return spans
 
@@ -250,7 +269,8 @@ def read_count_csv(path: str | Path, service: str | None = None) -> tuple[str, p
         raise InputError(f"{path}: needs at least 3 rows, has {len(times)}")
     series = pd.Series(values, index=pd.DatetimeIndex(times).as_unit("ns")).sort_index()
     series = series.groupby(level=0).sum()
-    spacing = pd.Timedelta(series.index.to_series().diff().median())
+    # Regular rows with some missing: the smallest gap is the spacing.
+    spacing = pd.Timedelta(series.index.to_series().diff().min())
     if spacing < pd.Timedelta("1min") or spacing > pd.Timedelta("1h"):
         raise InputError(f"{path}: rows are {spacing} apart; 1 minute to 1 hour is supported")
     full = pd.date_range(series.index[0], series.index[-1], freq=spacing)
@@ -267,12 +287,10 @@ def counts_incident(surge: Surge, counts: pd.Series) -> dict:
     ``posts`` is the sum of counts inside the incident; regions, sources and examples are
     empty because counts carry no posts.
     """
-    from outage_signals.incidents import surge_fields
-
     stop = surge.end if surge.end is not None else counts.index[-1] + pd.Timedelta(1)
     inside = counts[(counts.index >= surge.start) & (counts.index < stop)]
     fields = surge_fields(surge)
-    fields.update(posts=int(round(inside.sum())), regions=[], sources={}, examples=[])
+    fields.update(posts=round(inside.sum()), regions=[], sources={}, examples=[])
     return fields
 
 
@@ -281,7 +299,7 @@ def backtest_counts(series: Sequence[tuple[str, pd.Series]], replay: Replay,
     """Incidents (contract objects) from count series, ordered by start."""
     incidents = []
     for service, counts in series:
-        progress(f"replaying {service}: {len(counts):,} bins, a run every {replay.step}")
+        progress(f"replaying {service}: {len(counts):,} bins, a run every {_span(replay.step)}")
         incidents.extend(counts_incident(s, counts) for s in replay.run(counts, service))
     incidents.sort(key=lambda inc: (inc["start"], inc["service"]))
     return incidents
@@ -295,28 +313,21 @@ def backtest_posts(posts: Sequence, catalog, replay: Replay, *, model=None,
     Posts are classified once up front (the model does not learn from them), counted per
     service into relevant and chatter series, and each service is replayed with :class:`Replay`.
     """
-    from outage_signals import classifying
-    from outage_signals.counting import bin_index
-    from outage_signals.incidents import build_incident
-    from outage_signals.pipeline import mention_counts, scored_rows
-
-    for key in services or ():
-        catalog.get(key)
-    if not posts:
+    counted = count_posts(posts, catalog, model=model, services=services, bin_size=bin_size,
+                          progress=progress)
+    if counted is None:
         return []
-    model = model or classifying.default_model(catalog)
-    progress(f"classifying {len(posts):,} posts")
-    scored = scored_rows(posts, model, services, progress)
-    rows = scored[scored["relevance"] >= model.threshold]
-    first = min(p.created_at for p in posts)
-    last = pd.Timestamp(max(p.created_at for p in posts)) + pd.Timedelta(bin_size)
-    index = bin_index(first, last, bin_size)
-    keys = list(services) if services else sorted(rows["service"].unique().tolist())
-    counts, chatter = mention_counts(scored, model.threshold, index, keys)
+    index, rows = counted.counts.index, counted.rows
     incidents = []
-    for key in keys:
-        progress(f"replaying {key}: {len(index):,} bins, a run every {replay.step}")
-        for surge in replay.run(counts[key], key, chatter[key]):
-            incidents.append(build_incident(surge, rows[rows["service"] == key], last))
+    for key in counted.services:
+        progress(f"replaying {key}: {len(index):,} bins, a run every {_span(replay.step)}")
+        for surge in replay.run(counted.counts[key], key, counted.chatter[key]):
+            incidents.append(build_incident(surge, rows[rows["service"] == key], counted.until))
     incidents.sort(key=lambda inc: (inc["start"], inc["service"]))
     return incidents
+
+
+def _span(delta: pd.Timedelta) -> str:
+    """``0 days 00:05:00`` -> ``5min``, for messages."""
+    minutes = delta.total_seconds() / 60
+    return f"{minutes:g}min" if minutes < 120 else f"{minutes / 60:g}h"

@@ -104,8 +104,11 @@ def main():
               help="Output format. Default: table on a terminal, json otherwise.")
 @click.option("--bin", "bin_size", default="1min", show_default=True,
               help="Count bin width (a pandas offset such as 1min or 5min).")
+@click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False),
+              help="Judge services against baselines fitted earlier (`outage-signals baseline`) "
+                   "instead of fitting on this window.")
 @_fail_cleanly
-def detect(inputs, services, since, until, fmt, bin_size, skip_invalid, rejects):
+def detect(inputs, services, since, until, fmt, bin_size, baseline_file, skip_invalid, rejects):
     """Find outages in posts already on disk: classify, count, detect, locate.
 
     INPUT is JSON Lines of post records (.jsonl, .jsonl.gz, a directory of them, or - for
@@ -116,17 +119,20 @@ def detect(inputs, services, since, until, fmt, bin_size, skip_invalid, rejects)
     Examples:
       outage-signals detect data/samples/chatgpt-replay.jsonl.gz
       outage-signals detect posts/ --service chatgpt --since 2024-12-26T12:00Z --format json
+      outage-signals detect today.jsonl --baseline baselines.json
     """
+    from outage_signals import baseline_store
     from outage_signals.pipeline import detect as run_detect
 
     _check_bin(bin_size)
     catalog = load_catalog()
     for key in services:
         catalog.get(key)  # fail before reading a large input
+    stored = baseline_store.load(baseline_file) if baseline_file else None
     posts = _read(inputs, skip_invalid, rejects)
     _note(f"read {len(posts):,} posts")
     incidents = run_detect(posts, catalog, services=list(services) or None, since=since,
-                           until=until, bin_size=bin_size, progress=_note)
+                           until=until, bin_size=bin_size, baselines=stored, progress=_note)
     fmt = fmt or ("table" if sys.stdout.isatty() else "json")
     click.echo(render(incidents, fmt), nl=False)
 
@@ -142,7 +148,9 @@ class Duration(click.ParamType):
         if isinstance(value, pd.Timedelta):
             return value
         try:
-            span = pd.Timedelta(str(value).strip())
+            text = str(value).strip()
+            # pandas wants D for days; people write 2d.
+            span = pd.Timedelta(text[:-1] + "D" if text.endswith("d") else text)
         except (ValueError, TypeError):
             self.fail(f"{value!r} is not a time span like 5min, 1h or 2d", param, ctx)
         if span <= pd.Timedelta(0):
@@ -210,6 +218,64 @@ def backtest(inputs, step, services, bin_size, warmup, history, fmt, skip_invali
                                                bin_size=bin_size, progress=_note)
     fmt = fmt or ("table" if sys.stdout.isatty() else "json")
     click.echo(render(incidents, fmt), nl=False)
+
+
+@main.command()
+@input_options
+@click.option("--service", "services", multiple=True, metavar="KEY",
+              help="Only this catalog key (repeatable; posts input). For a count CSV: the "
+                   "service name (default: the file name).")
+@click.option("--bin", "bin_size", default="1min", show_default=True,
+              help="Count bin width for posts input.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="Where to write the baselines (JSON).")
+@_fail_cleanly
+def baseline(inputs, services, bin_size, output, skip_invalid, rejects):
+    """Fit each service's seasonal baseline on history, once, for later `detect --baseline`.
+
+    A scheduled run then judges today's posts against weeks of history without reading them
+    again. Surges found in the history are left out of the fit. Give at least a day of
+    history; a week adds a weekend factor, two weeks a factor per weekday.
+
+    INPUT is posts (JSON Lines) or count CSVs (`timestamp`, `count` or `value`).
+
+    \b
+    Examples:
+      outage-signals baseline archive/2025-01/ -o baselines.json
+      outage-signals detect today.jsonl --baseline baselines.json
+    """
+    from outage_signals import backtesting, baseline_store
+    from outage_signals.pipeline import count_posts
+
+    csvs = [name for name in inputs if name.lower().endswith(".csv")]
+    fitted = {}
+    if csvs:
+        if len(csvs) != len(inputs):
+            raise InputError("give either count CSV files or post files, not both")
+        if services and len(services) != len(csvs):
+            raise InputError("with count CSVs, give one --service per file (or none)")
+        spans = []
+        for n, name in enumerate(csvs):
+            key, counts = backtesting.read_count_csv(name, services[n] if services else None)
+            fitted[key] = baseline_store.fit_service(counts)
+            spans.append((counts.index[0], counts.index[-1]))
+        history = (min(a for a, _ in spans), max(b for _, b in spans))
+    else:
+        _check_bin(bin_size)
+        catalog = load_catalog()
+        for key in services:
+            catalog.get(key)
+        posts = _read(inputs, skip_invalid, rejects)
+        counted = count_posts(posts, catalog, services=list(services) or None,
+                              bin_size=bin_size, progress=_note)
+        if counted is None:
+            raise InputError("no posts to fit a baseline on")
+        for key in counted.services:
+            fitted[key] = baseline_store.fit_service(counted.counts[key], counted.chatter[key])
+        history = (counted.counts.index[0], counted.until)
+    baseline_store.save(output, fitted, history)
+    days = (history[1] - history[0]).total_seconds() / 86400
+    _note(f"wrote baselines of {len(fitted)} service(s) from {days:.1f} days of history to {output}")
 
 
 def _check_bin(bin_size: str) -> None:

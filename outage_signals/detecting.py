@@ -34,15 +34,16 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from outage_signals.baseline import SeasonalBaseline, bin_minutes
+from outage_signals.baseline import SeasonalBaseline, bin_minutes, tail_score
 from outage_signals.changepoint import locate_change
 
 LEVELS = ("possible", "likely")
 
 #: Window (minutes) of the extent rule; its own dispersion is estimated by the baseline.
 ELEVATED_WINDOW_MIN = 15
+#: Alarms of windows up to this long (minutes) also mark bins as inside a surge's extent.
+RECENT_WINDOW_MIN = 30
 
 
 @dataclass(frozen=True)
@@ -77,21 +78,21 @@ class SurgeDetector:
     """
 
     windows_min: tuple[int, ...] = (5, 15, 30, 60, 120)
-    possible_score: float = 4.0
+    possible_score: float = 5.0
     possible_ratio: float = 1.5
     possible_count: int = 5
     likely_score: float = 8.0
     likely_ratio: float = 2.0
-    likely_count: int = 12
-    likely_minutes: float = 3.0
+    likely_count: int = 10
+    likely_minutes: float = 2.0
     elevated_ratio: float = 1.5
     elevated_score: float = 2.0
-    merge_gap_min: int = 30
+    merge_gap_min: int = 45
     lookback_min: int = 60
     start_delta: float = 3.0
     report_lag_min: float = 2.0
     chatter_window_min: int = 30
-    chatter_ratio: float = 2.0
+    chatter_ratio: float = 1.5
     chatter_margin: float = 3.0
     baseline: SeasonalBaseline | None = None
 
@@ -130,7 +131,8 @@ class SurgeDetector:
 
     def scores(self, counts: pd.Series, expected: np.ndarray | None = None,
                chatter: tuple[np.ndarray, np.ndarray] | None = None) -> pd.DataFrame:
-        """Per-bin ``observed``, ``expected``, best ``score`` and the alarm flags.
+        """Per-bin ``observed``, ``expected``, best ``score`` and the alarm flags
+        (``possible``, ``likely``, and ``recent``: a ``possible`` alarm of a short window).
 
         ``expected`` (same length as ``counts``) overrides the baseline's expectation, as the
         causal replay does when the baseline changes day by day. ``score`` is computed where a
@@ -139,9 +141,10 @@ class SurgeDetector:
 
         ``chatter``: ``(observed, expected)`` of the service's *other* mentions (posts the
         classifier judged not relevant). A bin stays below ``likely`` while that chatter is up
-        ``chatter_ratio``-fold or more and the relevant posts are not up ``chatter_margin`` times
-        more than it: a viral burst of talk lifts the classifier's false positives in step with
-        itself, while an outage lifts reports far above the talk around them.
+        ``chatter_ratio``-fold or more and the relevant posts' excess over expectation is less
+        than ``chatter_margin`` times the chatter's: a viral burst of talk lifts the
+        classifier's false positives in step with itself, while an outage lifts reports far
+        above the talk around them.
         """
         if expected is None:
             if self.baseline is None:
@@ -153,6 +156,7 @@ class SurgeDetector:
         best = np.zeros(len(counts))
         possible = np.zeros(len(counts), dtype=bool)
         likely = np.zeros(len(counts), dtype=bool)
+        recent = np.zeros(len(counts), dtype=bool)
         for window_min in self.windows_min:
             w = max(1, round(window_min / minutes))
             obs = _trailing_sum(observed, w)
@@ -160,24 +164,33 @@ class SurgeDetector:
             score = _sparse_tail_score(obs, exp, self._k(window_min))
             ratio = obs / np.maximum(exp, 1e-9)
             best = np.maximum(best, score)
-            possible |= ((score >= self.possible_score) & (ratio >= self.possible_ratio)
-                         & (obs >= self.possible_count))
+            alarm = ((score >= self.possible_score) & (ratio >= self.possible_ratio)
+                     & (obs >= self.possible_count))
+            possible |= alarm
+            if window_min <= RECENT_WINDOW_MIN:
+                recent |= alarm
             likely |= ((score >= self.likely_score) & (ratio >= self.likely_ratio)
                        & (obs >= self.likely_count))
         if chatter is not None:
             likely &= ~self._chatter_led(observed, expected, chatter, minutes)
         likely = _runs_at_least(likely, max(1, round(self.likely_minutes / minutes)))
         return pd.DataFrame({"observed": observed, "expected": expected, "score": best,
-                             "possible": possible | likely, "likely": likely}, index=counts.index)
+                             "possible": possible | likely, "likely": likely,
+                             "recent": recent}, index=counts.index)
 
     def _chatter_led(self, observed: np.ndarray, expected: np.ndarray,
                      chatter: tuple[np.ndarray, np.ndarray], minutes: float) -> np.ndarray:
         """Bins whose relevant rise is explained by a rise of chatter (see :meth:`scores`)."""
-        w = max(1, round(self.chatter_window_min / minutes))
-        rel = _trailing_sum(observed, w) / np.maximum(_trailing_sum(expected, w), 1e-9)
         chat_obs, chat_exp = (np.asarray(a, dtype=float) for a in chatter)
-        chat = _trailing_sum(chat_obs, w) / np.maximum(_trailing_sum(chat_exp, w), 1e-9)
-        return (chat >= self.chatter_ratio) & (rel < self.chatter_margin * chat)
+        led = np.zeros(len(observed), dtype=bool)
+        # The short window judges the onset; the longest alarm window judges the tail of a
+        # burst, when long-window alarms could otherwise fire after the talk has calmed.
+        for window_min in {self.chatter_window_min, max(self.windows_min)}:
+            w = max(1, round(window_min / minutes))
+            rel = _trailing_sum(observed, w) / np.maximum(_trailing_sum(expected, w), 1e-9)
+            chat = _trailing_sum(chat_obs, w) / np.maximum(_trailing_sum(chat_exp, w), 1e-9)
+            led |= (chat >= self.chatter_ratio) & (rel - 1 < self.chatter_margin * (chat - 1))
+        return led
 
     def elevated(self, table: pd.DataFrame, causal: bool = False) -> np.ndarray:
         """Bins inside a surge's extent: 15-minute window above expectation, or an alarm.
@@ -194,8 +207,11 @@ class SurgeDetector:
             obs = table["observed"].rolling(w, center=True, min_periods=1).sum().to_numpy()
             exp = table["expected"].rolling(w, center=True, min_periods=1).sum().to_numpy()
         score = _sparse_tail_score(obs, exp, self._k(ELEVATED_WINDOW_MIN))
+        # Alarms of long windows linger for hours after a short outage, so only those of
+        # windows up to RECENT_WINDOW_MIN extend a surge: two outages three hours apart stay
+        # two incidents.
         return (((obs >= self.elevated_ratio * exp) & (score >= self.elevated_score))
-                | table["possible"].to_numpy())
+                | table["recent"].to_numpy())
 
     def predict(self, counts: pd.Series, service: str, expected: np.ndarray | None = None,
                 chatter: tuple[np.ndarray, np.ndarray] | None = None) -> list[Surge]:
@@ -235,7 +251,7 @@ class SurgeDetector:
         start_i = min(start_i, first_alarm)
         # A step model puts the change after the first bins of a ramp; walk back over bins that
         # are themselves clearly above expectation (P <= 1 %), as those already carry reports.
-        single = _tail_score(observed, expected, self._k(round(minutes)))
+        single = tail_score(observed, expected, self._k(round(minutes)))
         while start_i > a and single[start_i - 1] >= 2.0:
             start_i -= 1
         # People post a minute or two after they notice; the true start can precede the first
@@ -281,23 +297,14 @@ def _trailing_sum(values: np.ndarray, w: int) -> np.ndarray:
     return cumsum[idx] - cumsum[np.maximum(idx - w, 0)]
 
 
-def _tail_score(observed: np.ndarray, expected: np.ndarray, dispersion: float) -> np.ndarray:
-    """``-log10 P(X >= observed)`` for X negative binomial with the given mean and shape."""
-    mean = np.maximum(expected, 1e-9)
-    if np.isinf(dispersion) or dispersion >= 1000:
-        logsf = stats.poisson.logsf(observed - 1, mean)
-    else:
-        logsf = stats.nbinom.logsf(observed - 1, dispersion, dispersion / (dispersion + mean))
-    return np.where(observed > 0, -logsf / np.log(10), 0.0)
-
-
 def _sparse_tail_score(observed: np.ndarray, expected: np.ndarray,
                        dispersion: float) -> np.ndarray:
-    """:func:`_tail_score` where ``observed >= 2`` and ``observed >= 1.2 * expected``, else 0."""
+    """:func:`~outage_signals.baseline.tail_score` where ``observed >= 2`` and
+    ``observed >= 1.2 * expected``, else 0."""
     out = np.zeros(len(observed))
     todo = (observed >= 2) & (observed >= 1.2 * expected)
     if todo.any():
-        out[todo] = _tail_score(observed[todo], expected[todo], dispersion)
+        out[todo] = tail_score(observed[todo], expected[todo], dispersion)
     return out
 
 

@@ -7,12 +7,14 @@ incidents with regions``. The CLI's ``detect`` command, the tests and the notebo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import pandas as pd
 
 from outage_signals import classifying, locating
+from outage_signals.baseline_store import ServiceBaselines
 from outage_signals.catalog import Catalog
 from outage_signals.counting import bin_index, count_series
 from outage_signals.detecting import SurgeDetector
@@ -74,30 +76,41 @@ def mention_counts(rows: pd.DataFrame, threshold: float, index: pd.DatetimeIndex
             count_series(rows[~relevant], index, services))
 
 
-def detect(
-    posts: Sequence[Post],
-    catalog: Catalog,
-    *,
-    model: classifying.RelevanceModel | None = None,
-    services: Sequence[str] | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    bin_size: str = "1min",
-    detector: Callable[[], SurgeDetector] = SurgeDetector,
-    progress: Progress = _quiet,
-) -> list[dict]:
-    """Incidents (contract JSON objects) found in ``posts``, ordered by start.
+@dataclass
+class Counted:
+    """Posts turned into series: relevant rows (for evidence) and per-service counts.
 
-    ``since``/``until`` (aware datetimes) bound the window scanned; by default the span of the
-    posts. ``services`` limits the scan to those keys. ``detector`` makes a fresh
-    :class:`SurgeDetector` per service (its baseline is fitted on the same window).
+    ``counts`` and ``chatter`` are frames indexed by UTC bin start, one column per service:
+    unique authors of relevant posts, and of the other mentions. ``until`` is the end of the
+    last bin.
+    """
+
+    rows: pd.DataFrame
+    counts: pd.DataFrame
+    chatter: pd.DataFrame
+    until: pd.Timestamp
+
+    @property
+    def services(self) -> list[str]:
+        return list(self.counts.columns)
+
+
+def count_posts(posts: Sequence[Post], catalog: Catalog, *,
+                model: classifying.RelevanceModel | None = None,
+                services: Sequence[str] | None = None,
+                since: datetime | None = None, until: datetime | None = None,
+                bin_size: str = "1min", progress: Progress = _quiet) -> Counted | None:
+    """Classify ``posts`` once and count them per service; ``None`` when no post is in range.
+
+    ``since``/``until`` (aware datetimes) bound the window; by default the span of the posts.
+    ``services`` limits the result to those keys (unknown keys fail early).
     """
     for key in services or ():
         catalog.get(key)  # unknown keys fail early, with a suggestion
     window = [p for p in posts
               if (since is None or p.created_at >= since) and (until is None or p.created_at < until)]
     if not window:
-        return []
+        return None
     first = pd.Timestamp(since) if since else pd.Timestamp(min(p.created_at for p in window))
     last = pd.Timestamp(until) if until else (
         pd.Timestamp(max(p.created_at for p in window)) + pd.Timedelta(bin_size))
@@ -108,10 +121,49 @@ def detect(
     index = bin_index(first, last, bin_size)
     keys = list(services) if services else sorted(rows["service"].unique().tolist())
     counts, chatter = mention_counts(scored, model.threshold, index, keys)
-    progress(f"scanning {len(keys)} service(s) over {len(index):,} bins of {bin_size}")
+    return Counted(rows, counts, chatter, last)
+
+
+def detect(
+    posts: Sequence[Post],
+    catalog: Catalog,
+    *,
+    model: classifying.RelevanceModel | None = None,
+    services: Sequence[str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    bin_size: str = "1min",
+    detector: Callable[[], SurgeDetector] = SurgeDetector,
+    baselines: Mapping[str, ServiceBaselines] | None = None,
+    progress: Progress = _quiet,
+) -> list[dict]:
+    """Incidents (contract JSON objects) found in ``posts``, ordered by start.
+
+    ``since``/``until`` (aware datetimes) bound the window scanned; by default the span of the
+    posts. ``services`` limits the scan to those keys. ``detector`` makes a fresh
+    :class:`SurgeDetector` per service. A service in ``baselines`` (see
+    :mod:`outage_signals.baseline_store`) is judged against that stored history; the others
+    get a baseline fitted on the window itself.
+    """
+    counted = count_posts(posts, catalog, model=model, services=services, since=since,
+                          until=until, bin_size=bin_size, progress=progress)
+    if counted is None:
+        return []
+    index = counted.counts.index
+    progress(f"scanning {len(counted.services)} service(s) over {len(index):,} bins of {bin_size}")
     incidents = []
-    for key in keys:
-        for surge in detector().fit_predict(counts[key], key, chatter=chatter[key]):
-            incidents.append(build_incident(surge, rows[rows["service"] == key], last))
+    for key in counted.services:
+        counts, chatter = counted.counts[key], counted.chatter[key]
+        stored = (baselines or {}).get(key)
+        if stored is None:
+            surges = detector().fit_predict(counts, key, chatter=chatter)
+        else:
+            scan = detector()
+            scan.baseline = stored.relevant
+            talk = None if stored.chatter is None else (chatter.to_numpy(dtype=float),
+                                                        stored.chatter.expected(index))
+            surges = scan.predict(counts, key, chatter=talk)
+        rows = counted.rows[counted.rows["service"] == key]
+        incidents.extend(build_incident(surge, rows, counted.until) for surge in surges)
     incidents.sort(key=lambda inc: (inc["start"], inc["service"]))
     return incidents
