@@ -160,3 +160,21 @@ def test_a_damaged_baselines_file_is_a_clear_error(tmp_path):
     path = write_csv(tmp_path / "b.json", ['{"format": "something else"}'])
     with pytest.raises(InputError, match="not a baselines file"):
         baseline_store.load(path)
+
+
+def test_baseline_command_writes_a_file_detect_can_use(tmp_path):
+    from tests.conftest import SAMPLES
+
+    out = tmp_path / "baselines.json"
+    runner = CliRunner()
+    result = runner.invoke(main, ["baseline", str(SAMPLES / "chatgpt-replay.jsonl.gz"),
+                                  "--service", "chatgpt", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    stored = baseline_store.load(out)
+    assert set(stored) == {"chatgpt"} and stored["chatgpt"].chatter is not None
+    result = runner.invoke(main, ["detect", str(SAMPLES / "chatgpt-replay.jsonl.gz"),
+                                  "--service", "chatgpt", "--baseline", str(out),
+                                  "--format", "json"])
+    assert result.exit_code == 0, result.output
+    likely = [i for i in json.loads(result.stdout) if i["level"] == "likely"]
+    assert [i["start"][:15] for i in likely] == ["2024-12-26T18:4"]
