@@ -33,8 +33,6 @@ import argparse
 import json
 import math
 import multiprocessing
-import os
-import platform
 import sys
 import time
 from datetime import timedelta
@@ -42,6 +40,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from machine import describe, one_line
 
 from outage_signals.backtesting import Replay, counts_incident
 from outage_signals.metrics import score
@@ -176,19 +175,6 @@ def print_targets(results: list[dict[str, Any]]) -> None:
             print(f"             {name}: {_cell(value, '.3f')}")
 
 
-def machine() -> str:
-    """``platform.processor()`` (or the CPU model on Linux, where it is often empty) and CPUs."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            model = next((line.split(":", 1)[1].strip() for line in handle
-                          if line.startswith("model name")), "")
-    except OSError:
-        model = ""
-    cpu = f"{cpu} ({model})" if model else cpu
-    return f"{cpu}, os.cpu_count()={os.cpu_count()}, Python {platform.python_version()}"
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=20, help="seeds 0..N-1 per scenario")
@@ -220,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = [summarize(s, grouped[s.name]) for s in chosen]
     checks = targets(rows)
     if args.json:
-        print(json.dumps(_plain({"machine": machine(), "wall_s": round(wall, 1), "jobs": args.jobs,
+        print(json.dumps(_plain({"machine": one_line(describe()), "wall_s": round(wall, 1), "jobs": args.jobs,
                                  "seeds": args.seeds, "quiet_seeds": quiet_seeds,
                                  "scenarios": rows, "targets": checks}), indent=1))
         return 0
@@ -228,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
           f"(30-day scenarios: {quiet_seeds})\n")
     print_table(rows)
     print_targets(checks)
-    print(f"\nwall time {wall:.1f} s with {args.jobs} job(s); machine: {machine()}")
+    print(f"\nwall time {wall:.1f} s with {args.jobs} job(s); machine: {one_line(describe())}")
     return 0
 
 

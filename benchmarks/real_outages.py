@@ -45,8 +45,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
-import platform
 import statistics
 import sys
 import time
@@ -55,6 +53,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from machine import describe, one_line
 
 from outage_signals import classifying
 from outage_signals.backtesting import Replay, backtest_posts
@@ -70,12 +69,6 @@ EVENTS_FILE = "outage_events.csv"
 DAYS_BEFORE = 2
 AFTER_END = timedelta(hours=12)
 MAX_DAYS = 5.0
-
-
-def machine() -> dict[str, Any]:
-    """What the timings were measured on."""
-    return {"platform": platform.platform(), "processor": platform.processor() or "(unknown)",
-            "cpu_count": os.cpu_count(), "python": sys.version.split()[0]}
 
 
 def window(event: OutageEvent) -> tuple[datetime, float]:
@@ -184,8 +177,7 @@ def print_report(rows: list[dict[str, Any]], stats: dict[str, Any], info: dict[s
                  args: argparse.Namespace, model_s: float) -> None:
     print(f"outage_signals real-outage replays: step {args.step}, seed {args.seed} "
           f"(true times from postmortems, posts SIMULATED)")
-    print(f"machine: {info['platform']}; processor {info['processor']}; {info['cpu_count']} CPUs; "
-          f"Python {info['python']}")
+    print(f"machine: {one_line(info)}")
     print(f"relevance model trained in {model_s:.1f} s (once, before the replays)")
     print()
     head = (f"{'service':<12} {'true start':<16} {'est.':>5} {'err':>5}  {'interval':<11} "
@@ -267,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     model_s = time.perf_counter() - began
     rows = [replay_event(e, catalog, events_file, step, args.seed) for e in events]
     stats = summary(rows)
-    info = machine()
+    info = describe()
     if args.json:
         print(json.dumps(jsonable({"machine": info, "step": args.step,
                                    "step_seconds": step.total_seconds(), "seed": args.seed,

@@ -40,8 +40,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import sys
 import time
@@ -52,7 +50,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import scipy
+from machine import describe
 
 from outage_signals.backtesting import Replay, backtest_counts, read_count_csv
 from outage_signals.baseline import SeasonalBaseline
@@ -89,13 +87,6 @@ class Figure:
         return {"figure": self.name, "median_s": round(self.median_s, 4),
                 "runs_s": [round(r, 4) for r in self.runs], "target_s": self.target_s,
                 "passed": self.passed, "notes": self.notes, **self.extra}
-
-
-def machine() -> dict[str, Any]:
-    """What the timings were measured on."""
-    return {"platform": platform.platform(), "processor": platform.processor() or "(unknown)",
-            "cpu_count": os.cpu_count(), "python": sys.version.split()[0],
-            "numpy": np.__version__, "pandas": pd.__version__, "scipy": scipy.__version__}
 
 
 def daily_cycle(index: pd.DatetimeIndex, peak_hour: float, amplitude: float = 0.6) -> np.ndarray:
@@ -314,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
     figures = [bench_cycle(args.services, args.repeat, args.seed),
                bench_aapl(args.data, args.repeat, args.seed),
                bench_month(args.repeat, args.seed)]
-    info = machine()
+    info = describe()
     if args.json:
         print(json.dumps({"machine": info, "repeat": args.repeat,
                           "figures": [f.to_dict() for f in figures]}, indent=2))

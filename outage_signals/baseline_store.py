@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from outage_signals.baseline import SeasonalBaseline
@@ -40,18 +39,13 @@ class ServiceBaselines:
 def fit_service(counts: pd.Series, chatter: pd.Series | None = None) -> ServiceBaselines:
     """Fit on history, leaving out the surges a retrospective scan finds in it.
 
-    The scan's surges (``possible`` and up) are masked so that past incidents cannot raise
-    the stored baseline; its noise estimate still sees all of the history.
+    :meth:`SurgeDetector.fit_predict` already refits without the surges of its first scan,
+    so past incidents cannot raise the stored baseline.
     """
     detector = SurgeDetector()
-    surges = detector.fit_predict(counts, "history", chatter)
-    mask = np.zeros(len(counts), dtype=bool)
-    for surge in surges:
-        stop = surge.end if surge.end is not None else counts.index[-1] + pd.Timedelta(1)
-        mask |= (counts.index >= surge.start) & (counts.index < stop)
-    relevant = SurgeDetector().fit(counts, exclude=mask).baseline
+    detector.fit_predict(counts, "history", chatter)
     talk = SeasonalBaseline().fit(chatter) if chatter is not None else None
-    return ServiceBaselines(relevant, talk)
+    return ServiceBaselines(detector.baseline, talk)
 
 
 def save(path: str | Path, baselines: dict[str, ServiceBaselines],

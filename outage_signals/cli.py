@@ -124,13 +124,8 @@ def detect(inputs, services, since, until, fmt, bin_size, baseline_file, skip_in
     from outage_signals import baseline_store
     from outage_signals.pipeline import detect as run_detect
 
-    _check_bin(bin_size)
-    catalog = load_catalog()
-    for key in services:
-        catalog.get(key)  # fail before reading a large input
     stored = baseline_store.load(baseline_file) if baseline_file else None
-    posts = _read(inputs, skip_invalid, rejects)
-    _note(f"read {len(posts):,} posts")
+    catalog, posts = _posts_for_counting(inputs, services, bin_size, skip_invalid, rejects)
     incidents = run_detect(posts, catalog, services=list(services) or None, since=since,
                            until=until, bin_size=bin_size, baselines=stored, progress=_note)
     fmt = fmt or ("table" if sys.stdout.isatty() else "json")
@@ -197,22 +192,11 @@ def backtest(inputs, step, services, bin_size, warmup, history, fmt, skip_invali
 
     replay = backtesting.Replay(step=step, warmup_days=warmup.total_seconds() / 86400,
                                 history_days=history.total_seconds() / 86400)
-    csvs = [name for name in inputs if name.lower().endswith(".csv")]
-    if csvs and len(csvs) != len(inputs):
-        raise InputError("give either count CSV files or post files, not both")
-    if csvs:
-        if services and (len(services) != len(csvs)):
-            raise InputError("with count CSVs, give one --service per file (or none)")
-        series = [backtesting.read_count_csv(name, services[n] if services else None)
-                  for n, name in enumerate(csvs)]
+    series = _count_csvs(inputs, services)
+    if series is not None:
         incidents = backtesting.backtest_counts(series, replay, progress=_note)
     else:
-        _check_bin(bin_size)
-        catalog = load_catalog()
-        for key in services:
-            catalog.get(key)
-        posts = _read(inputs, skip_invalid, rejects)
-        _note(f"read {len(posts):,} posts")
+        catalog, posts = _posts_for_counting(inputs, services, bin_size, skip_invalid, rejects)
         incidents = backtesting.backtest_posts(posts, catalog, replay,
                                                services=list(services) or None,
                                                bin_size=bin_size, progress=_note)
@@ -244,28 +228,17 @@ def baseline(inputs, services, bin_size, output, skip_invalid, rejects):
       outage-signals baseline archive/2025-01/ -o baselines.json
       outage-signals detect today.jsonl --baseline baselines.json
     """
-    from outage_signals import backtesting, baseline_store
+    from outage_signals import baseline_store
     from outage_signals.pipeline import count_posts
 
-    csvs = [name for name in inputs if name.lower().endswith(".csv")]
     fitted = {}
-    if csvs:
-        if len(csvs) != len(inputs):
-            raise InputError("give either count CSV files or post files, not both")
-        if services and len(services) != len(csvs):
-            raise InputError("with count CSVs, give one --service per file (or none)")
-        spans = []
-        for n, name in enumerate(csvs):
-            key, counts = backtesting.read_count_csv(name, services[n] if services else None)
+    series = _count_csvs(inputs, services)
+    if series is not None:
+        for key, counts in series:
             fitted[key] = baseline_store.fit_service(counts)
-            spans.append((counts.index[0], counts.index[-1]))
-        history = (min(a for a, _ in spans), max(b for _, b in spans))
+        history = (min(c.index[0] for _, c in series), max(c.index[-1] for _, c in series))
     else:
-        _check_bin(bin_size)
-        catalog = load_catalog()
-        for key in services:
-            catalog.get(key)
-        posts = _read(inputs, skip_invalid, rejects)
+        catalog, posts = _posts_for_counting(inputs, services, bin_size, skip_invalid, rejects)
         counted = count_posts(posts, catalog, services=list(services) or None,
                               bin_size=bin_size, progress=_note)
         if counted is None:
@@ -276,6 +249,36 @@ def baseline(inputs, services, bin_size, output, skip_invalid, rejects):
     baseline_store.save(output, fitted, history)
     days = (history[1] - history[0]).total_seconds() / 86400
     _note(f"wrote baselines of {len(fitted)} service(s) from {days:.1f} days of history to {output}")
+
+
+def _count_csvs(inputs, services) -> list | None:
+    """``(service, counts)`` per count-CSV input, or ``None`` when the inputs are posts.
+
+    Mixing the two kinds, or a number of --service values that does not match the files, is
+    a user error.
+    """
+    from outage_signals import backtesting
+
+    csvs = [name for name in inputs if name.lower().endswith(".csv")]
+    if not csvs:
+        return None
+    if len(csvs) != len(inputs):
+        raise InputError("give either count CSV files or post files, not both")
+    if services and len(services) != len(csvs):
+        raise InputError("with count CSVs, give one --service per file (or none)")
+    return [backtesting.read_count_csv(name, services[n] if services else None)
+            for n, name in enumerate(csvs)]
+
+
+def _posts_for_counting(inputs, services, bin_size: str, skip_invalid: bool, rejects: str):
+    """Check the options, then read the posts: ``(catalog, posts)``."""
+    _check_bin(bin_size)
+    catalog = load_catalog()
+    for key in services:
+        catalog.get(key)  # fail before reading a large input
+    posts = _read(inputs, skip_invalid, rejects)
+    _note(f"read {len(posts):,} posts")
+    return catalog, posts
 
 
 def _check_bin(bin_size: str) -> None:

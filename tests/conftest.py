@@ -6,6 +6,8 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from outage_signals.catalog import load_catalog
@@ -45,3 +47,21 @@ def utc(*args) -> datetime:
 
 #: The committed sample data (see scripts/make-samples).
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
+
+
+def daily_rate(index: pd.DatetimeIndex, level: float, peak_hour: float) -> np.ndarray:
+    """Posts per minute on ``index``: ``level`` times a daily cycle (±60 %) peaking at a UTC hour."""
+    hours = index.hour.to_numpy() + index.minute.to_numpy() / 60
+    return level * (1 + 0.6 * np.cos(2 * np.pi * (hours - peak_hour) / 24))
+
+
+def add_outage(rate: np.ndarray, index: pd.DatetimeIndex, start: pd.Timestamp, minutes: int,
+               peak: float, plateau: float, decay_min: float) -> np.ndarray:
+    """``rate`` plus an outage's reports: a 2-minute onset to ``peak`` posts/min, decaying to
+    ``plateau`` of it with time constant ``decay_min``, for ``minutes`` from ``start``."""
+    out = rate.copy()
+    i = index.get_loc(start)
+    t = np.arange(minutes)
+    out[i:i + minutes] += peak * (1 - np.exp(-(t + 0.5) / 2)) * (
+        plateau + (1 - plateau) * np.exp(-t / decay_min))
+    return out

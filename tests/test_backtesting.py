@@ -12,23 +12,20 @@ from click.testing import CliRunner
 from outage_signals import baseline_store
 from outage_signals.backtesting import Replay, backtest_counts, read_count_csv
 from outage_signals.cli import main
+from outage_signals.detecting import SurgeDetector
 from outage_signals.errors import InputError, InvalidRecordError
+from tests.conftest import SAMPLES, add_outage, daily_rate
 
 INDEX = pd.date_range("2025-01-06", periods=5 * 1440, freq="min", tz="UTC")  # Mon-Fri
 START = pd.Timestamp("2025-01-09 14:20", tz="UTC")
 
 
 def quiet_rate(level: float = 0.4) -> np.ndarray:
-    hours = INDEX.hour.to_numpy() + INDEX.minute.to_numpy() / 60
-    return level * (1 + 0.6 * np.cos(2 * np.pi * (hours - 16) / 24))
+    return daily_rate(INDEX, level, peak_hour=16)
 
 
 def with_outage(rate: np.ndarray, start: pd.Timestamp, minutes: int, peak: float) -> np.ndarray:
-    out = rate.copy()
-    i = INDEX.get_loc(start)
-    t = np.arange(minutes)
-    out[i:i + minutes] += peak * (1 - np.exp(-(t + 0.5) / 2)) * (0.4 + 0.6 * np.exp(-t / 40))
-    return out
+    return add_outage(rate, INDEX, start, minutes, peak, plateau=0.4, decay_min=40)
 
 
 def counts(rate: np.ndarray, seed: int = 0) -> pd.Series:
@@ -150,8 +147,6 @@ def test_stored_baseline_round_trips_and_judges_new_data(tmp_path):
     assert np.allclose(loaded.relevant.hourly_per_min, fitted.relevant.hourly_per_min, rtol=1e-4)
     assert loaded.relevant.window_dispersion == pytest.approx(fitted.relevant.window_dispersion)
     day = counts(with_outage(quiet_rate(), START, 60, 10.0), 12)[3 * 1440:]
-    from outage_signals.detecting import SurgeDetector
-
     surges = SurgeDetector(baseline=loaded.relevant).predict(day, "svc")
     assert [s.level for s in surges] == ["likely"]
 
@@ -163,8 +158,6 @@ def test_a_damaged_baselines_file_is_a_clear_error(tmp_path):
 
 
 def test_baseline_command_writes_a_file_detect_can_use(tmp_path):
-    from tests.conftest import SAMPLES
-
     out = tmp_path / "baselines.json"
     runner = CliRunner()
     result = runner.invoke(main, ["baseline", str(SAMPLES / "chatgpt-replay.jsonl.gz"),

@@ -10,22 +10,17 @@ from outage_signals.baseline import SeasonalBaseline
 from outage_signals.changepoint import CostPoisson, locate_change
 from outage_signals.counting import bin_index, count_series
 from outage_signals.detecting import SurgeDetector, _merge_runs
-from tests.conftest import utc
+from tests.conftest import add_outage, daily_rate, utc
 
 INDEX = bin_index(utc(2025, 1, 6), utc(2025, 1, 9))  # 3 days of minutes
 
 
 def rate(level: float = 0.3) -> np.ndarray:
-    hours = INDEX.hour.to_numpy() + INDEX.minute.to_numpy() / 60
-    return level * (1 + 0.6 * np.cos(2 * np.pi * (hours - 17) / 24))
+    return daily_rate(INDEX, level, peak_hour=17)
 
 
 def with_outage(base: np.ndarray, start: pd.Timestamp, minutes: int, peak: float) -> np.ndarray:
-    out = base.copy()
-    i = INDEX.get_loc(start)
-    t = np.arange(minutes)
-    out[i:i + minutes] += peak * (1 - np.exp(-(t + 0.5) / 2)) * (0.3 + 0.7 * np.exp(-t / 60))
-    return out
+    return add_outage(base, INDEX, start, minutes, peak, plateau=0.3, decay_min=60)
 
 
 def series(expected: np.ndarray, seed: int) -> pd.Series:
