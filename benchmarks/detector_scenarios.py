@@ -3,7 +3,7 @@
 Rerun from the repository root:
 
     /work/venv/bin/python benchmarks/detector_scenarios.py [--seeds 20] [--quiet-seeds N]
-        [--only NAME] [--jobs 1] [--json]
+        [--only NAME] [--jobs 1] [--json] [--set FIELD=VALUE ...]
 
 For each scenario and seed 0..N-1 the relevant counts are replayed with
 ``Replay(step=1min).run(relevant, "svc", chatter)`` (the chatter guard on), turned into
@@ -35,7 +35,9 @@ import math
 import multiprocessing
 import sys
 import time
+from dataclasses import fields
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -43,23 +45,44 @@ import pandas as pd
 from machine import describe, one_line
 
 from outage_signals.backtesting import Replay, counts_incident
+from outage_signals.detecting import SurgeDetector
 from outage_signals.metrics import score
 from outage_signals.records import parse_time
 from outage_signals.simulation.count_scenarios import SCENARIOS, Scenario, get, make
 
 SERVICE = "svc"
 WINDOW = timedelta(minutes=30)  # before an outage's start and after its end
-REPLAY = Replay(step=pd.Timedelta("1min"))
 
 
-def run_one(task: tuple[str, int]) -> dict[str, Any]:
-    """Replay and score one (scenario name, seed); plain numbers only, so it can cross processes."""
-    name, seed = task
+def replay(settings: dict[str, float] | None = None) -> Replay:
+    """The replay under test: a run every minute, ``SurgeDetector`` with ``settings`` changed."""
+    detector = partial(SurgeDetector, **(settings or {}))
+    return Replay(step=pd.Timedelta("1min"), detector=detector)
+
+
+def parse_settings(pairs: list[str]) -> dict[str, float]:
+    """``["likely_score=7", ...]`` as ``SurgeDetector`` keyword arguments (numbers only)."""
+    known = {f.name: f.type for f in fields(SurgeDetector)}
+    out: dict[str, float] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or key not in known or key in ("baseline", "windows_min"):
+            raise SystemExit(f"--set {pair!r}: expected FIELD=NUMBER with FIELD one of "
+                             + ", ".join(k for k in known if k not in ("baseline", "windows_min")))
+        out[key] = int(value) if known[key] == "int" else float(value)
+    return out
+
+
+def run_one(task: tuple[str, int, dict[str, float]]) -> dict[str, Any]:
+    """Replay and score one (scenario name, seed, detector settings); plain numbers only, so it
+    can cross processes."""
+    name, seed, settings = task
+    runner = replay(settings)
     scenario = get(name)
     relevant, chatter, events = make(scenario, seed, SERVICE)
-    days = scenario.days - REPLAY.warmup_days
+    days = scenario.days - runner.warmup_days
     out: dict[str, Any] = {"name": name, "seed": seed, "events": len(events), "days": days}
-    incidents = [counts_incident(s, relevant) for s in REPLAY.run(relevant, SERVICE, chatter)]
+    incidents = [counts_incident(s, relevant) for s in runner.run(relevant, SERVICE, chatter)]
     result = score(incidents, events, level="likely")
     out["hits"] = [[m.start_error_min, bool(m.covered), m.delay_min]
                    for m in result.matches if m.incident is not None]
@@ -68,7 +91,7 @@ def run_one(task: tuple[str, int]) -> dict[str, Any]:
     out["per_event"] = [sum(e.start - WINDOW <= t <= e.end + WINDOW for t in likely_starts)
                         for e in events]
     if scenario.viral_per_day > 0:
-        blind = [counts_incident(s, relevant) for s in REPLAY.run(relevant, SERVICE, None)]
+        blind = [counts_incident(s, relevant) for s in runner.run(relevant, SERVICE, None)]
         out["false_no_chatter"] = len(_false(score(blind, events).false_alarms, events))
     return out
 
@@ -183,13 +206,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default=None, help="scenarios whose name contains this")
     parser.add_argument("--jobs", type=int, default=1, help="worker processes")
     parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                        help="change one SurgeDetector setting (repeatable), to measure a trade-off")
     args = parser.parse_args(argv)
+    settings = parse_settings(args.set)
     chosen = [s for s in SCENARIOS if args.only is None or args.only in s.name]
     if not chosen:
         print(f"no scenario matches {args.only!r}", file=sys.stderr)
         return 2
     quiet_seeds = args.seeds if args.quiet_seeds is None else args.quiet_seeds
-    tasks = [(s.name, seed) for s in chosen
+    tasks = [(s.name, seed, settings) for s in chosen
              for seed in range(quiet_seeds if s.days > 8 else args.seeds)]
     began = time.perf_counter()
     if args.jobs > 1:
@@ -207,11 +233,12 @@ def main(argv: list[str] | None = None) -> int:
     checks = targets(rows)
     if args.json:
         print(json.dumps(_plain({"machine": one_line(describe()), "wall_s": round(wall, 1), "jobs": args.jobs,
-                                 "seeds": args.seeds, "quiet_seeds": quiet_seeds,
+                                 "seeds": args.seeds, "quiet_seeds": quiet_seeds, "settings": settings,
                                  "scenarios": rows, "targets": checks}), indent=1))
         return 0
+    changed = ", ".join(f"{k}={v:g}" for k, v in settings.items()) or "none"
     print(f"Causal replay (1-min step, chatter guard on) on count scenarios; seeds: {args.seeds} "
-          f"(30-day scenarios: {quiet_seeds})\n")
+          f"(30-day scenarios: {quiet_seeds}); detector settings changed: {changed}\n")
     print_table(rows)
     print_targets(checks)
     print(f"\nwall time {wall:.1f} s with {args.jobs} job(s); machine: {one_line(describe())}")

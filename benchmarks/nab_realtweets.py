@@ -13,7 +13,9 @@ Each file is replayed with ``backtest_counts`` and ``Replay(step=--step)``, then
 * Probation (as NAB): alarms before row min(15% of the file's rows, 750) are ignored.
 * hit: a window [start, end] of windows.json is hit when at least one alarm lies inside it.
 * false alarms: alarms outside every window (one per incident, not per row); "FA/30d" is
-  false alarms per 30 days of scored data (after probation, to the end of the file).
+  false alarms per 30 days of scored data (after probation, to the end of the file);
+  ">=x10": false alarms whose incident peaked at ten times its expected volume or more
+  (bursts NAB leaves unlabelled, which an outage detector is meant to report).
 * median min: median over hit windows of (first alarm in the window - the window's label)
   in minutes; negative means the alarm came before the label.
 * <=60 min: share of hit windows with |first alarm - label| <= 60 minutes;
@@ -73,22 +75,27 @@ def load_windows(data: Path) -> dict[str, list[Window]]:
     return out
 
 
-def alarm_times(incidents: list[dict], level: str) -> list[pd.Timestamp]:
+def alarm_times(incidents: list[dict], level: str) -> list[tuple[pd.Timestamp, float]]:
+    """``(alarm time, peak ratio)`` of the incidents at ``level``, oldest first."""
     if level == "likely":
-        return sorted(utc(inc["detected_at"]) for inc in incidents if inc["level"] == "likely")
-    return sorted(utc(inc["possible_at"]) for inc in incidents)
+        return sorted((utc(inc["detected_at"]), inc["ratio"]) for inc in incidents
+                      if inc["level"] == "likely")
+    return sorted((utc(inc["possible_at"]), inc["ratio"]) for inc in incidents)
 
 
-def score(alarms: list[pd.Timestamp], windows: list[Window], scored_from: pd.Timestamp) -> dict:
-    """Hits, false alarms and label-to-first-alarm minutes of one file at one level."""
-    alarms = [t for t in alarms if t >= scored_from]
+def score(alarms: list[tuple[pd.Timestamp, float]], windows: list[Window],
+          scored_from: pd.Timestamp) -> dict:
+    """Hits, false alarms (and those peaking at ×10 or more) and label-to-first-alarm minutes
+    of one file at one level."""
+    alarms = [(t, r) for t, r in alarms if t >= scored_from]
     deltas = []
     for start, end, label in windows:
-        inside = [t for t in alarms if start <= t <= end]
+        inside = [t for t, _ in alarms if start <= t <= end]
         if inside:
             deltas.append((inside[0] - label) / pd.Timedelta(minutes=1))
-    false = sum(not any(s <= t <= e for s, e, _ in windows) for t in alarms)
-    return {"windows": len(windows), "hit": len(deltas), "false_alarms": false, "deltas": deltas}
+    false = [r for t, r in alarms if not any(s <= t <= e for s, e, _ in windows)]
+    return {"windows": len(windows), "hit": len(deltas), "false_alarms": len(false),
+            "false_x10": sum(r >= 10 for r in false), "deltas": deltas}
 
 
 def figures(parts: list[dict], days: float, seconds: float) -> dict[str, Any]:
@@ -97,7 +104,8 @@ def figures(parts: list[dict], days: float, seconds: float) -> dict[str, Any]:
     false = sum(p["false_alarms"] for p in parts)
     share = (lambda n: n / len(deltas)) if deltas else (lambda n: None)
     return {"windows": sum(p["windows"] for p in parts), "hit": len(deltas),
-            "false_alarms": false, "false_per_30d": false * 30 / days, "scored_days": days,
+            "false_alarms": false, "false_x10": sum(p["false_x10"] for p in parts),
+            "false_per_30d": false * 30 / days, "scored_days": days,
             "median_min": statistics.median(deltas) if deltas else None,
             "within_60": share(sum(abs(d) <= 60 for d in deltas)),
             "after_0_60": share(sum(0 <= d <= 60 for d in deltas)),
@@ -139,12 +147,12 @@ def print_report(summary: dict[str, Any]) -> None:
           f"runs every {summary['step']} ({summary['data']})")
     for level, rows in summary["levels"].items():
         print(f"\nlevel {level} (alarm = {'detected_at' if level == 'likely' else 'possible_at'})")
-        print(f"{'file':<8}{'hit':>7}{'false':>7}{'FA/30d':>8}{'median min':>12}"
+        print(f"{'file':<8}{'hit':>7}{'false':>7}{'>=x10':>7}{'FA/30d':>8}{'median min':>12}"
               f"{'<=60 min':>10}{'0..60 min':>11}{'backtest s':>12}")
         for name, f in rows.items():
             median = "-" if f["median_min"] is None else f"{f['median_min']:+.0f}"
             label = name.removeprefix("Twitter_volume_").removesuffix(".csv")
-            print(f"{label:<8}{f['hit']:>3}/{f['windows']:<3}{f['false_alarms']:>7}"
+            print(f"{label:<8}{f['hit']:>3}/{f['windows']:<3}{f['false_alarms']:>7}{f['false_x10']:>7}"
                   f"{f['false_per_30d']:>8.1f}{median:>12}{pct(f['within_60']):>10}"
                   f"{pct(f['after_0_60']):>11}{f['backtest_s']:>12.1f}")
     n = summary["files"]

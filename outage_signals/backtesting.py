@@ -143,6 +143,7 @@ class _Tracker:
         self.open: dict | None = None
         self.run_of_elevated = -1  # first bin of the current causal elevated run, or -1
         self.quiet_until = 0  # first bin whose long windows no longer see a closed incident
+        self.floor = 0  # first bin a new incident's start may take: after the last one closed
         self.longest = 0  # bins of the longest alarm window (set by Replay.run)
 
     def view(self, n: int | None = None) -> pd.DataFrame:
@@ -170,7 +171,8 @@ class _Tracker:
             if (possible or likely) and (recent or i >= self.quiet_until):
                 self.open = {"lo": self.run_of_elevated if self.run_of_elevated >= 0 else i,
                              "last": i, "level": "possible", "alarm": i,
-                             "possible_at": self.seen_at(i), "detected_at": self.seen_at(i)}
+                             "possible_at": self.seen_at(i), "detected_at": self.seen_at(i),
+                             "floor": self.floor}
                 if likely:
                     self._raise(i)
             return
@@ -186,20 +188,21 @@ class _Tracker:
         inc["level"], inc["alarm"], inc["detected_at"] = "likely", i, self.seen_at(i)
         # What the alert would have said: the start estimated from data up to this run.
         early = self.detector.time_surge(self.service, self.view(i + 1), inc["lo"], i + 1,
-                                         i, "likely", inc["detected_at"])
+                                         i, "likely", inc["detected_at"], not_before=inc["floor"])
         inc["start_at_detection"] = early.start
 
     def _close(self, seen: int) -> None:
         """Time the open incident with the ``seen`` bins the closing run had, and store it."""
         inc, self.open = self.open, None
         self.quiet_until = inc["last"] + 1 + self.longest
+        self.floor = inc["last"] + 1
         surge = self.detector.time_surge(self.service, self.view(seen), inc["lo"],
                                          inc["last"] + 1, inc["alarm"], inc["level"],
-                                         inc["detected_at"])
+                                         inc["detected_at"], not_before=inc["floor"])
         if inc["level"] == "possible":
             early = self.detector.time_surge(self.service, self.view(inc["alarm"] + 1),
                                              inc["lo"], inc["alarm"] + 1, inc["alarm"],
-                                             "possible", inc["detected_at"])
+                                             "possible", inc["detected_at"], not_before=inc["floor"])
             inc["start_at_detection"] = early.start
         self.done.append(replace(surge, possible_at=inc["possible_at"],
                                  start_at_detection=inc["start_at_detection"]))
@@ -223,7 +226,8 @@ class _Tracker:
             inc, self.open = self.open, None
             table = self.view()
             surge = self.detector.time_surge(self.service, table, inc["lo"], len(table),
-                                             inc["alarm"], inc["level"], inc["detected_at"])
+                                             inc["alarm"], inc["level"], inc["detected_at"],
+                                             not_before=inc["floor"])
             if "start_at_detection" not in inc:
                 inc["start_at_detection"] = surge.start
             self.done.append(replace(surge, possible_at=inc["possible_at"],

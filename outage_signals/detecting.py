@@ -7,19 +7,25 @@ Three steps, each with its own settings on :class:`SurgeDetector`:
    expected ``E`` under the baseline's negative-binomial noise model for that window length;
    the score is ``-log10 P(X >= O)``. A bin is a ``possible`` alarm when some window's score,
    count and ratio ``O/E`` pass the ``possible_*`` settings, ``likely`` when they pass the
-   ``likely_*`` settings for ``likely_minutes`` in a row (the duration rule). Short windows
-   catch sharp outages within minutes; long ones catch ×2–×3 rises on quiet services, where a
-   few minutes cannot tell a surge from noise. Scores only use data up to each bin.
+   ``likely_*`` settings and the duration rule: without its busiest bin the window must still
+   be above expectation at ``spread_score`` (one bin's burst is not an outage), for
+   ``likely_minutes`` in a row (1 by default: a run every minute alerts on the first minute
+   that passes). Short windows catch sharp outages within minutes; long ones catch ×2–×3
+   rises on quiet services, where a few minutes cannot tell a surge from noise. Scores only
+   use data up to each bin.
 2. **Extent.** The surge spans the contiguous run of elevated bins (a 15-minute window at least
    ``elevated_ratio`` above expectation and significant at ``elevated_score``) around the
    alarms; runs closer than ``merge_gap_min`` merge, so one bumpy outage stays one incident
    while two outages hours apart stay two.
-3. **Timing.** ruptures (:mod:`outage_signals.changepoint`) places the start in the
+3. **Timing.** ruptures (:mod:`outage_signals.changepoint`) places a step change in the
    ``lookback_min`` before the extent up to shortly after the first alarm, with an interval;
-   the end is the change back down near the extent's end, or ``None`` while the surge is still
-   going at the end of the data. The start then moves back over bins that are individually
-   significant (the first minutes of a ramp), and the interval reaches back ``report_lag_min``
-   because reports trail the moment a service breaks.
+   an onset model (:func:`~outage_signals.changepoint.locate_onset`) also tries ramps of up
+   to 45 bins, moves the start to where a climb begins when a ramp fits better, and widens
+   the interval to every onset either model finds plausible. The end is the change back down
+   near the extent's end, or ``None`` while the surge is still going at the end of the data.
+   The start then moves back over bins that are individually significant, and the interval
+   reaches back ``report_lag_min`` because reports trail the moment a service breaks. A start
+   never reaches back into the previous incident.
 
 :meth:`SurgeDetector.predict` is the retrospective scan (``detect``); the causal replay in
 :mod:`outage_signals.backtesting` reuses :meth:`~SurgeDetector.scores`,
@@ -36,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from outage_signals.baseline import SeasonalBaseline, bin_minutes, tail_score
-from outage_signals.changepoint import locate_change
+from outage_signals.changepoint import locate_change, locate_onset
 
 LEVELS = ("possible", "likely")
 
@@ -81,10 +87,11 @@ class SurgeDetector:
     possible_score: float = 5.0
     possible_ratio: float = 1.5
     possible_count: int = 5
-    likely_score: float = 8.0
+    likely_score: float = 7.0
     likely_ratio: float = 2.0
     likely_count: int = 10
-    likely_minutes: float = 2.0
+    likely_minutes: float = 1.0
+    spread_score: float = 2.0
     elevated_ratio: float = 1.5
     elevated_score: float = 2.0
     merge_gap_min: int = 45
@@ -169,14 +176,36 @@ class SurgeDetector:
             possible |= alarm
             if window_min <= RECENT_WINDOW_MIN:
                 recent |= alarm
-            likely |= ((score >= self.likely_score) & (ratio >= self.likely_ratio)
-                       & (obs >= self.likely_count))
+            strong = ((score >= self.likely_score) & (ratio >= self.likely_ratio)
+                      & (obs >= self.likely_count))
+            likely |= self._spread(strong, observed, obs, exp, w, self._k(window_min))
         if chatter is not None:
             likely &= ~self._chatter_led(observed, expected, chatter, minutes)
         likely = _runs_at_least(likely, max(1, round(self.likely_minutes / minutes)))
         return pd.DataFrame({"observed": observed, "expected": expected, "score": best,
                              "possible": possible | likely, "likely": likely,
                              "recent": recent}, index=counts.index)
+
+    def _spread(self, strong: np.ndarray, observed: np.ndarray, obs: np.ndarray,
+                exp: np.ndarray, w: int, dispersion: float) -> np.ndarray:
+        """The duration rule: ``strong`` window alarms whose excess is not one bin's alone.
+
+        Without its busiest bin, the window must still be above expectation at
+        ``spread_score``; a burst inside a single bin (a bot run, one viral minute) is not an
+        outage, which keeps people posting minute after minute. Windows of one bin are left
+        as they are (a 5-minute bin already spans minutes).
+        """
+        if w < 2 or self.spread_score <= 0 or not strong.any():
+            return strong
+        at = np.flatnonzero(strong)
+        padded = np.concatenate([np.zeros(w - 1), observed])
+        busiest = np.lib.stride_tricks.sliding_window_view(padded, w)[at].max(axis=1)
+        rest, rest_expected = obs[at] - busiest, exp[at] * (w - 1) / w
+        held = (rest >= 2) & (tail_score(np.maximum(rest, 0), rest_expected, dispersion)
+                              >= self.spread_score)
+        out = strong.copy()
+        out[at[~held]] = False
+        return out
 
     def _chatter_led(self, observed: np.ndarray, expected: np.ndarray,
                      chatter: tuple[np.ndarray, np.ndarray], minutes: float) -> np.ndarray:
@@ -221,22 +250,28 @@ class SurgeDetector:
         table = self.scores(counts, expected, chatter)
         minutes = bin_minutes(counts.index)
         surges = []
+        previous_end = 0
         for lo, hi in _merge_runs(self.elevated(table), round(self.merge_gap_min / minutes)):
             part = table.iloc[lo:hi]
             if not part["possible"].any():
                 continue
             level = "likely" if part["likely"].any() else "possible"
             first_alarm = lo + int(np.argmax(part[level].to_numpy()))
-            surges.append(self.time_surge(service, table, lo, hi, first_alarm, level))
+            surges.append(self.time_surge(service, table, lo, hi, first_alarm, level,
+                                          not_before=previous_end))
+            previous_end = hi
         return surges
 
     def time_surge(self, service: str, table: pd.DataFrame, lo: int, hi: int, first_alarm: int,
-                   level: str, detected_at: pd.Timestamp | None = None) -> Surge:
+                   level: str, detected_at: pd.Timestamp | None = None,
+                   not_before: int = 0) -> Surge:
         """Start (with interval), peak and end of the surge whose extent is bins ``[lo, hi)``.
 
         ``table`` comes from :meth:`scores` and may end early (the data a run has seen);
         ``first_alarm`` is the index of the first bin at ``level``. ``detected_at`` defaults to
-        the end of that bin (the first moment a run could have seen it).
+        the end of that bin (the first moment a run could have seen it). ``not_before``: the
+        first bin the start may take (the end of the previous incident, so that two incidents
+        never claim the same start).
         """
         index = table.index
         minutes = bin_minutes(index)
@@ -244,10 +279,18 @@ class SurgeDetector:
         expected = table["expected"].to_numpy()
         lookback = round(self.lookback_min / minutes)
         # Start: one change in [lo - lookback, first alarm + a few bins].
-        a = max(0, lo - lookback)
+        a = max(0, not_before, lo - lookback)
         b = min(len(table), first_alarm + max(3, round(10 / minutes)) + 1)
         found = locate_change(observed[a:b], delta=self.start_delta)
         start_i, low_i, high_i = (a + found[0], a + found[1], a + found[2]) if found else (lo,) * 3
+        # A step puts a slow build-up's change halfway up the climb. The onset model also
+        # tries ramps: when one fits best its onset is the start, and the interval always
+        # spans every onset either model finds plausible (a late step or an early ramp).
+        onset = locate_onset(observed[a:b], expected[a:b], delta=self.start_delta)
+        if onset is not None:
+            if onset[3] > 0:
+                start_i = a + onset[0]
+            low_i, high_i = min(low_i, a + onset[1]), max(high_i, a + onset[2])
         start_i = min(start_i, first_alarm)
         # A step model puts the change after the first bins of a ramp; walk back over bins that
         # are themselves clearly above expectation (P <= 1 %), as those already carry reports.
@@ -256,7 +299,7 @@ class SurgeDetector:
             start_i -= 1
         # People post a minute or two after they notice; the true start can precede the first
         # report by that lag, so the interval reaches back by it.
-        low_i = max(0, min(low_i, start_i) - round(self.report_lag_min / minutes))
+        low_i = max(0, not_before, min(low_i, start_i) - round(self.report_lag_min / minutes))
         high_i = min(max(high_i, start_i), first_alarm)
         # End: one change near the end of the elevated run, unless it runs to the data's end.
         end = None

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from outage_signals.baseline import SeasonalBaseline
-from outage_signals.changepoint import CostPoisson, locate_change
+from outage_signals.changepoint import CostPoisson, locate_change, locate_onset
 from outage_signals.counting import bin_index, count_series
 from outage_signals.detecting import SurgeDetector, _merge_runs
 from tests.conftest import add_outage, daily_rate, utc
@@ -37,6 +37,29 @@ def test_cost_and_change_location():
     best, low, high = locate_change(noisy)
     assert low <= 60 <= high and abs(best - 60) <= 2
     assert locate_change(np.array([1.0, 2.0])) is None
+
+
+def test_onset_of_a_slow_ramp_is_where_the_climb_starts():
+    rng = np.random.default_rng(3)
+    expected = np.full(100, 1.0)
+    climb = np.clip((np.arange(100) - 50 + 1) / 30, 0, 1)  # reports from bin 50, full at 79
+    hits = []
+    for _ in range(20):
+        values = rng.poisson(expected + 6 * climb)
+        best, low, high, _ramp = locate_onset(values, expected)
+        step, _, _ = locate_change(values)
+        hits.append((low <= 50 <= high, abs(best - 50), abs(step - 50)))
+    assert sum(h[0] for h in hits) >= 18  # the interval holds the true onset
+    # the onset model is closer than a step, which lands partway up the climb
+    assert np.median([h[1] for h in hits]) < np.median([h[2] for h in hits])
+    assert np.median([h[1] for h in hits]) <= 5
+
+
+def test_onset_of_a_step_is_sharp():
+    values = np.random.default_rng(4).poisson(np.r_[np.full(60, 0.5), np.full(30, 8.0)])
+    best, low, high, ramp = locate_onset(values, np.full(90, 0.5))
+    assert ramp == 0 and low <= 60 <= high and high - low <= 3 and abs(best - 60) <= 1
+    assert locate_onset(np.array([1.0, 0.0, 2.0]), np.ones(3)) is None
 
 
 def test_baseline_ignores_one_days_incident():
@@ -77,6 +100,29 @@ def test_two_outages_hours_apart_are_two_incidents():
     assert [s.level for s in surges] == ["likely", "likely"]
     assert abs((surges[0].start - a).total_seconds()) <= 120
     assert abs((surges[1].start - b).total_seconds()) <= 120
+
+
+def test_a_start_never_reaches_back_into_the_previous_incident():
+    a = pd.Timestamp("2025-01-07 09:00", tz="UTC")
+    counts = series(with_outage(rate(), a, 60, 15.0), 4)
+    detector = SurgeDetector().fit(counts)
+    table = detector.scores(counts)
+    lo = int(INDEX.searchsorted(a + pd.Timedelta(minutes=20)))  # an extent inside the outage
+    free = detector.time_surge("svc", table, lo, lo + 30, lo + 5, "likely")
+    assert free.start < INDEX[lo]  # left alone, the start goes back to the outage's rise
+    held = detector.time_surge("svc", table, lo, lo + 30, lo + 5, "likely", not_before=lo)
+    assert held.start >= INDEX[lo] and held.start_low >= INDEX[lo]
+
+
+def test_a_one_minute_burst_is_not_an_outage():
+    counts = series(rate(), 6)
+    at = int(INDEX.searchsorted(pd.Timestamp("2025-01-08 12:00", tz="UTC")))
+    counts.iloc[at - 5:at + 5] = 0  # the minutes around it as calm as usual, so only the
+    counts.iloc[at] = 60  # burst's own minute stands out
+    ruled = SurgeDetector().fit_predict(counts, "svc")
+    unruled = SurgeDetector(spread_score=0).fit_predict(counts, "svc")
+    assert [s.level for s in unruled] == ["likely"]  # the rule, not the score, holds it back
+    assert [s for s in ruled if s.level == "likely"] == []
 
 
 @pytest.mark.parametrize("seed", range(5))
