@@ -76,7 +76,7 @@ RAMP_BINS = (0, 3, 6, 10, 15, 20, 30, 45)
 
 def locate_onset(values: np.ndarray, expected: np.ndarray, delta: float = 3.0,
                  ramps: tuple[int, ...] = RAMP_BINS,
-                 iterations: int = 60) -> tuple[int, int, int, int] | None:
+                 iterations: int = 25) -> tuple[int, int, int, int] | None:
     """Where reports began to rise, for rises that build up over minutes as well as steps.
 
     Model, per bin ``t`` of ``values`` (counts): Poisson with rate ``c * expected[t] + A * g[t]``

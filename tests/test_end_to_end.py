@@ -75,3 +75,13 @@ def test_samples_are_reproduced_by_the_committed_command(tmp_path):
         "--start", "2024-12-25T00:00Z", "--days", "3", "--seed", "20241226", "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert gzip.decompress(out.read_bytes()) == gzip.decompress(REPLAY.read_bytes())
+
+
+def test_the_readme_tour_shows_what_the_command_prints():
+    readme = (SAMPLES.parent.parent / "README.md").read_text(encoding="utf-8")
+    command = "$ outage-signals detect data/samples/chatgpt-replay.jsonl.gz --format table\n"
+    shown = readme[readme.index(command) + len(command):]
+    shown = shown[:shown.index("```")]
+    result = CliRunner().invoke(main, ["detect", str(REPLAY), "--format", "table"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == shown
