@@ -40,17 +40,12 @@ import pandas as pd
 from machine import describe, one_line
 
 from outage_signals.baseline import tail_score
+from outage_signals.detecting import trailing_sum
 from outage_signals.simulation.count_scenarios import SCENARIOS, Scenario, get, rates
 from outage_signals.simulation.profiles import overdispersed_counts
 
 WINDOWS_MIN = (5, 15, 30, 60, 120)
 NULL_SEED0 = 1000
-
-
-def _trailing(values: np.ndarray, w: int) -> np.ndarray:
-    cumsum = np.concatenate([[0.0], np.cumsum(values)])
-    idx = np.arange(1, len(values) + 1)
-    return cumsum[idx] - cumsum[np.maximum(idx - w, 0)]
 
 
 def oracle_scores(counts: np.ndarray, expected: np.ndarray, dispersion: float) -> np.ndarray:
@@ -61,8 +56,8 @@ def oracle_scores(counts: np.ndarray, expected: np.ndarray, dispersion: float) -
     """
     best = np.zeros(len(counts))
     for w in WINDOWS_MIN:
-        obs, exp = _trailing(counts, w), _trailing(expected, w)
-        shape = exp ** 2 / np.maximum(_trailing(expected ** 2, w) / dispersion, 1e-12)
+        obs, exp = trailing_sum(counts, w), trailing_sum(expected, w)
+        shape = exp ** 2 / np.maximum(trailing_sum(expected ** 2, w) / dispersion, 1e-12)
         todo = (obs >= 2) & (obs > exp)
         score = np.zeros(len(counts))
         # tail_score takes one shape; group minutes by rounded shape to keep it vectorised.

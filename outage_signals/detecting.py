@@ -166,8 +166,8 @@ class SurgeDetector:
         recent = np.zeros(len(counts), dtype=bool)
         for window_min in self.windows_min:
             w = max(1, round(window_min / minutes))
-            obs = _trailing_sum(observed, w)
-            exp = _trailing_sum(expected, w)
+            obs = trailing_sum(observed, w)
+            exp = trailing_sum(expected, w)
             score = _sparse_tail_score(obs, exp, self._k(window_min))
             ratio = obs / np.maximum(exp, 1e-9)
             best = np.maximum(best, score)
@@ -216,8 +216,8 @@ class SurgeDetector:
         # burst, when long-window alarms could otherwise fire after the talk has calmed.
         for window_min in {self.chatter_window_min, max(self.windows_min)}:
             w = max(1, round(window_min / minutes))
-            rel = _trailing_sum(observed, w) / np.maximum(_trailing_sum(expected, w), 1e-9)
-            chat = _trailing_sum(chat_obs, w) / np.maximum(_trailing_sum(chat_exp, w), 1e-9)
+            rel = trailing_sum(observed, w) / np.maximum(trailing_sum(expected, w), 1e-9)
+            chat = trailing_sum(chat_obs, w) / np.maximum(trailing_sum(chat_exp, w), 1e-9)
             led |= (chat >= self.chatter_ratio) & (rel - 1 < self.chatter_margin * (chat - 1))
         return led
 
@@ -230,8 +230,8 @@ class SurgeDetector:
         minutes = bin_minutes(table.index)
         w = max(1, round(ELEVATED_WINDOW_MIN / minutes))
         if causal:
-            obs = _trailing_sum(table["observed"].to_numpy(), w)
-            exp = _trailing_sum(table["expected"].to_numpy(), w)
+            obs = trailing_sum(table["observed"].to_numpy(), w)
+            exp = trailing_sum(table["expected"].to_numpy(), w)
         else:
             obs = table["observed"].rolling(w, center=True, min_periods=1).sum().to_numpy()
             exp = table["expected"].rolling(w, center=True, min_periods=1).sum().to_numpy()
@@ -333,7 +333,7 @@ class SurgeDetector:
         )
 
 
-def _trailing_sum(values: np.ndarray, w: int) -> np.ndarray:
+def trailing_sum(values: np.ndarray, w: int) -> np.ndarray:
     """Sum of the ``w`` values ending at each position (fewer at the start)."""
     cumsum = np.concatenate([[0.0], np.cumsum(values)])
     idx = np.arange(1, len(values) + 1)
