@@ -171,10 +171,11 @@ class _Tracker:
             if (possible or likely) and (recent or i >= self.quiet_until):
                 self.open = {"lo": self.run_of_elevated if self.run_of_elevated >= 0 else i,
                              "last": i, "level": "possible", "alarm": i,
-                             "possible_at": self.seen_at(i), "detected_at": self.seen_at(i),
-                             "floor": self.floor}
+                             "possible_at": self.seen_at(i), "detected_at": self.seen_at(i)}
                 if likely:
                     self._raise(i)
+                else:
+                    self._estimate_start(i)
             return
         if elevated:  # a lingering long-window alarm alone does not extend it
             inc["last"] = i
@@ -186,26 +187,31 @@ class _Tracker:
     def _raise(self, i: int) -> None:
         inc = self.open
         inc["level"], inc["alarm"], inc["detected_at"] = "likely", i, self.seen_at(i)
-        # What the alert would have said: the start estimated from data up to this run.
-        early = self.detector.time_surge(self.service, self.view(i + 1), inc["lo"], i + 1,
-                                         i, "likely", inc["detected_at"], not_before=inc["floor"])
+        self._estimate_start(i)
+
+    def _estimate_start(self, i: int) -> None:
+        """What an alert at bin ``i`` would have said: the start from data up to this run."""
+        inc = self.open
+        early = self.detector.time_surge(self.service, self.view(i + 1), inc["lo"], i + 1, i,
+                                         inc["level"], inc["detected_at"], not_before=self.floor)
         inc["start_at_detection"] = early.start
 
-    def _close(self, seen: int) -> None:
-        """Time the open incident with the ``seen`` bins the closing run had, and store it."""
+    def _store(self, seen: int, hi: int) -> tuple[dict, Surge]:
+        """Time the open incident (extent up to bin ``hi``) with the ``seen`` bins the run
+        had, store it and return it."""
         inc, self.open = self.open, None
-        self.quiet_until = inc["last"] + 1 + self.longest
-        self.floor = inc["last"] + 1
-        surge = self.detector.time_surge(self.service, self.view(seen), inc["lo"],
-                                         inc["last"] + 1, inc["alarm"], inc["level"],
-                                         inc["detected_at"], not_before=inc["floor"])
-        if inc["level"] == "possible":
-            early = self.detector.time_surge(self.service, self.view(inc["alarm"] + 1),
-                                             inc["lo"], inc["alarm"] + 1, inc["alarm"],
-                                             "possible", inc["detected_at"], not_before=inc["floor"])
-            inc["start_at_detection"] = early.start
+        surge = self.detector.time_surge(self.service, self.view(seen), inc["lo"], hi,
+                                         inc["alarm"], inc["level"], inc["detected_at"],
+                                         not_before=self.floor)
         self.done.append(replace(surge, possible_at=inc["possible_at"],
                                  start_at_detection=inc["start_at_detection"]))
+        return inc, surge
+
+    def _close(self, seen: int) -> None:
+        """Store the open incident as the closing run (``seen`` bins) saw it."""
+        inc, surge = self._store(seen, self.open["last"] + 1)
+        self.quiet_until = inc["last"] + 1 + self.longest
+        self.floor = inc["last"] + 1
         if surge.level == "likely":
             start_i = int(self.index.searchsorted(surge.start))
             self.done_spans.append((start_i, inc["last"] + 1))
@@ -222,16 +228,9 @@ class _Tracker:
         return spans
 
     def finish(self) -> list[Surge]:
+        """Every incident, the one still open at the end of the data with ``end`` ``None``."""
         if self.open is not None:
-            inc, self.open = self.open, None
-            table = self.view()
-            surge = self.detector.time_surge(self.service, table, inc["lo"], len(table),
-                                             inc["alarm"], inc["level"], inc["detected_at"],
-                                             not_before=inc["floor"])
-            if "start_at_detection" not in inc:
-                inc["start_at_detection"] = surge.start
-            self.done.append(replace(surge, possible_at=inc["possible_at"],
-                                     start_at_detection=inc["start_at_detection"]))
+            self._store(self.seen, self.seen)
         return self.done
 
 
