@@ -24,7 +24,6 @@ from posts (see :func:`backtest_posts`). All times are UTC.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
@@ -34,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from outage_signals.baseline import SeasonalBaseline, bin_minutes
+from outage_signals.csv_input import open_csv
 from outage_signals.detecting import ELEVATED_WINDOW_MIN, Surge, SurgeDetector
 from outage_signals.errors import InputError, InvalidRecordError
 from outage_signals.incidents import build_incident, surge_fields
@@ -242,12 +242,7 @@ def read_count_csv(path: str | Path, service: str | None = None) -> tuple[str, p
     the file name without extension. A bad row raises an error naming file and line.
     """
     path = Path(path)
-    try:
-        handle = open(path, newline="", encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
-    with handle:
-        reader = csv.DictReader(handle)
+    with open_csv(path) as reader:
         fields = reader.fieldnames or []
         column = "count" if "count" in fields else "value" if "value" in fields else None
         if "timestamp" not in fields or column is None:

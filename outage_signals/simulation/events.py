@@ -6,9 +6,9 @@ with a zone, as in ``../shared/data/outage_events.csv``).
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
+from outage_signals.csv_input import open_csv
 from outage_signals.errors import InputError, InvalidRecordError
 from outage_signals.records import parse_time
 from outage_signals.simulation.profiles import OutageEvent
@@ -19,12 +19,7 @@ REQUIRED_COLUMNS = ("event_id", "service", "start_utc", "end_utc")
 def load_events(path: str | Path) -> list[OutageEvent]:
     """Every event in the CSV at ``path``; a bad row raises an error naming file and line."""
     path = Path(path)
-    try:
-        handle = open(path, newline="", encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read events: {exc.strerror}") from None
-    with handle:
-        reader = csv.DictReader(handle)
+    with open_csv(path, "events") as reader:
         missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
         if missing:
             raise InputError(f"{path}: missing column(s) {', '.join(missing)}")
