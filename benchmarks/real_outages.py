@@ -178,7 +178,7 @@ def print_report(rows: list[dict[str, Any]], stats: dict[str, Any], info: dict[s
     print(f"outage_signals real-outage replays: step {args.step}, seed {args.seed} "
           f"(true times from postmortems, posts SIMULATED)")
     print(f"machine: {one_line(info)}")
-    print(f"relevance model trained in {model_s:.1f} s (once, before the replays)")
+    print(f"relevance model loaded in {model_s:.1f} s (once, before the replays)")
     print()
     head = (f"{'service':<12} {'true start':<16} {'est.':>5} {'err':>5}  {'interval':<11} "
             f"{'cov':<3}  {'detected':>8} {'delay':>5} {'end err':>7}  {'level':<8} "
@@ -255,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
 
     catalog = load_catalog({})
     began = time.perf_counter()
-    classifying.default_model(catalog)  # trained once; backtest_posts reuses it
+    classifying.default_model(catalog)  # loaded once; backtest_posts reuses it
     model_s = time.perf_counter() - began
     rows = [replay_event(e, catalog, events_file, step, args.seed) for e in events]
     stats = summary(rows)

@@ -4,47 +4,70 @@ The model is a scikit-learn :class:`~sklearn.pipeline.Pipeline` over *masked* te
 target service's names become ``__svc__`` and other services' names ``__other__``
 (:meth:`Catalog.mask`), so "Discord is down so I'm on ChatGPT" reads as
 "__other__ is down so I'm on __svc__" for chatgpt (not a report) and the reverse for discord (a
-report). Features are word 1–2-grams and character 2–5-grams (within word boundaries, which
-copes with typos and languages without spaces); the classifier is a logistic regression whose
-decision threshold is chosen on out-of-fold predictions grouped by service, i.e. on services the
-fold never trained on.
+report), and what is learnt transfers to services the corpus never named. Features are hashed
+word 1–2-grams and character 2–5-grams (:class:`~outage_signals.text_features.HashedTextFeatures`);
+the classifier is a logistic regression whose probabilities are calibrated (Platt scaling on
+predictions for services the fit never saw); the decision threshold is the one that maximises
+F1 on out-of-fold calibrated predictions, again grouped by service.
 
-The default model is trained from the packaged labelled corpus ``data/labeled_posts.jsonl``
-(written for this project) the first time it is needed in a process; training takes about a
-second and is deterministic.
+The bundled model ``data/relevance-model.skops`` is built from the corpus in ``data/corpus``
+(written for this project; see ``docs/labeling.md``) by ``outage-signals train`` and read with
+skops, which refuses any type not on :data:`TRUSTED_TYPES` (no pickle from files).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import platform
+import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
+import sklearn
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import f1_score
+from sklearn.metrics import average_precision_score, f1_score, precision_score, recall_score
 from sklearn.model_selection import GroupKFold
-from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.pipeline import Pipeline
 
 from outage_signals.catalog import Catalog, services_for
 from outage_signals.errors import InputError
 from outage_signals.records import Post
+from outage_signals.text_features import HashedTextFeatures
+
+#: File name of the bundled model inside the package's ``data`` directory.
+BUNDLED_MODEL = "relevance-model.skops"
+#: Folds of the service-grouped cross-validation (calibration and threshold choice).
+FOLDS = 5
+#: The only types a model file may contain; anything else is refused at load.
+TRUSTED_TYPES = [
+    "outage_signals.text_features.HashedTextFeatures",
+    "sklearn.calibration.CalibratedClassifierCV",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+    "sklearn.linear_model._logistic.LogisticRegression",
+    "sklearn.pipeline.Pipeline",
+    "sklearn.model_selection._split.GroupKFold",
+    "builtins.slice",
+]
 
 
-def build_pipeline() -> Pipeline:
-    """The untrained relevance pipeline: masked text in, P(relevant) out."""
-    features = FeatureUnion([
-        ("words", TfidfVectorizer(analyzer="word", ngram_range=(1, 2), min_df=1,
-                                  sublinear_tf=True, token_pattern=r"(?u)\b\w+\b|[?!¿¡]")),
-        ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2,
-                                  sublinear_tf=True, max_features=60000)),
-    ])
-    model = LogisticRegression(C=8.0, class_weight="balanced", max_iter=2000)
-    return Pipeline([("features", features), ("model", model)])
+def build_pipeline(splits: Sequence | None = None, c: float = 8.0) -> Pipeline:
+    """The untrained relevance pipeline: masked text in, calibrated P(relevant) out.
+
+    ``splits``: the (train, test) index pairs the calibration predicts out of fold (grouped
+    by service, so the calibration sees the model on services it was not fitted on).
+    """
+    model = LogisticRegression(C=c, class_weight="balanced", max_iter=3000)
+    calibrated = CalibratedClassifierCV(model, method="sigmoid", ensemble=False,
+                                        cv=list(splits) if splits is not None else 3)
+    return Pipeline([("features", HashedTextFeatures()), ("model", calibrated)])
 
 
 @dataclass
@@ -58,39 +81,54 @@ class LabeledExample:
     lang: str | None = None
 
 
-def load_labeled(path: str | None = None) -> list[LabeledExample]:
-    """Labelled examples from a JSON Lines file (default: the packaged corpus).
+def corpus_files() -> list[Path]:
+    """The bundled corpus's JSON Lines files (``data/corpus`` of the source tree), sorted."""
+    try:
+        root = resources.files("outage_signals.corpus")
+        files = sorted((Path(str(f)) for f in root.iterdir() if f.name.endswith(".jsonl")),
+                       key=lambda f: f.name)
+    except (ModuleNotFoundError, FileNotFoundError, NotADirectoryError):
+        files = []
+    if not files:
+        raise InputError("the bundled corpus (data/corpus/*.jsonl) is not installed; "
+                         "reinstall outage-signals or pass labelled files")
+    return files
+
+
+def load_labeled(path: str | Path | None = None) -> list[LabeledExample]:
+    """Labelled examples from a JSON Lines file or a directory of them (default: the
+    bundled corpus).
 
     Each line needs ``text``, ``service`` and ``label`` (0 or 1); ``kind`` and ``lang`` are
-    optional. A bad line raises :class:`InputError` naming file and line.
+    optional, other fields are ignored. A bad line raises :class:`InputError` naming file and
+    line.
     """
     if path is None:
-        ref = resources.files("outage_signals") / "data" / "labeled_posts.jsonl"
-        lines = ref.read_text(encoding="utf-8").splitlines()
-        name = "packaged labeled_posts.jsonl"
+        files = corpus_files()
     else:
-        try:
-            with open(path, encoding="utf-8") as handle:
-                lines = handle.read().splitlines()
-        except OSError as exc:
-            raise InputError(f"{path}: cannot read: {exc.strerror}") from None
-        name = path
+        path = Path(path)
+        files = sorted(path.glob("*.jsonl")) if path.is_dir() else [path]
     examples = []
-    for lineno, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
+    for name in files:
         try:
-            obj = json.loads(line)
-            label = obj["label"]
-            if label not in (0, 1, True, False):
-                raise ValueError("label must be 0 or 1")
-            examples.append(LabeledExample(text=str(obj["text"]), service=str(obj["service"]),
-                                           label=int(label), kind=obj.get("kind"),
-                                           lang=obj.get("lang")))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise InputError(f"{name}:{lineno}: not a labelled example ({exc})") from None
+            lines = Path(name).read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise InputError(f"{name}: cannot read: {exc.strerror}") from None
+        for lineno, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+                label = obj["label"]
+                if label not in (0, 1, True, False):
+                    raise ValueError("label must be 0 or 1")
+                examples.append(LabeledExample(text=str(obj["text"]), service=str(obj["service"]),
+                                               label=int(label), kind=obj.get("kind"),
+                                               lang=obj.get("lang")))
+            except (ValueError, KeyError, TypeError) as exc:
+                raise InputError(f"{name}:{lineno}: not a labelled example ({exc})") from None
     if not examples:
-        raise InputError(f"{name}: no labelled examples")
+        raise InputError(f"{path}: no labelled examples")
     return examples
 
 
@@ -98,8 +136,8 @@ def load_labeled(path: str | None = None) -> list[LabeledExample]:
 class RelevanceModel:
     """A fitted pipeline plus the threshold and facts about its training.
 
-    ``threshold``: P(relevant) at or above which a post counts as relevant.
-    ``info``: training-set size, data hash and cross-validated F1 at the threshold.
+    ``threshold``: calibrated P(relevant) at or above which a post counts as relevant.
+    ``info``: library versions, training-data hash and size, cross-validated metrics.
     """
 
     pipeline: Pipeline
@@ -113,6 +151,40 @@ class RelevanceModel:
             return np.zeros(0)
         masked = [self.catalog.mask(t, s) for t, s in zip(texts, services, strict=True)]
         return self.pipeline.predict_proba(masked)[:, 1]
+
+    def save(self, path: str | Path) -> None:
+        """Write the model with skops (pipeline, threshold, info), atomically."""
+        import skops.io
+
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        skops.io.dump({"pipeline": self.pipeline, "threshold": self.threshold,
+                       "info": json.dumps(self.info, sort_keys=True)},
+                      tmp, compression=zipfile.ZIP_DEFLATED)
+        tmp.replace(path)
+
+
+def load_model(path: str | Path, catalog: Catalog) -> RelevanceModel:
+    """Read a model written by :meth:`RelevanceModel.save`; only :data:`TRUSTED_TYPES` load."""
+    import skops.io
+
+    try:
+        unknown = [t for t in skops.io.get_untrusted_types(file=path) if t not in TRUSTED_TYPES]
+        if unknown:
+            raise InputError(f"{path}: refusing to load a model with unexpected types: "
+                             + ", ".join(unknown))
+        state = skops.io.load(path, trusted=TRUSTED_TYPES)
+    except InputError:
+        raise
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such model file") from None
+    except Exception as exc:  # skops raises many kinds on a damaged or foreign file
+        raise InputError(f"{path}: not a relevance model ({type(exc).__name__}: {exc})") from None
+    if not isinstance(state, dict) or "pipeline" not in state:
+        raise InputError(f"{path}: not a relevance model written by `outage-signals train`")
+    return RelevanceModel(pipeline=state["pipeline"], catalog=catalog,
+                          threshold=float(state["threshold"]), info=json.loads(state["info"]))
 
 
 def mirror_other_service(examples: Sequence[LabeledExample],
@@ -133,44 +205,84 @@ def mirror_other_service(examples: Sequence[LabeledExample],
     return mirrored
 
 
-def fit(examples: Sequence[LabeledExample], catalog: Catalog, folds: int = 4,
-        seed: int = 0) -> RelevanceModel:
-    """Train on ``examples``; choose the threshold on service-grouped out-of-fold predictions.
+def data_hash(examples: Sequence[LabeledExample]) -> str:
+    """SHA-256 (first 16 hex digits) of the examples' label, service, kind, lang and text."""
+    digest = hashlib.sha256()
+    for e in examples:
+        digest.update(f"{e.label}\t{e.service}\t{e.kind}\t{e.lang}\t{e.text}\n".encode())
+    return digest.hexdigest()[:16]
 
-    ``other_service`` examples are mirrored first (:func:`mirror_other_service`).
+
+def _grouped_splits(groups: np.ndarray, folds: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    n = min(folds, len(set(groups.tolist())))
+    return list(GroupKFold(n_splits=n).split(np.zeros(len(groups)), groups=groups))
+
+
+def fit(examples: Sequence[LabeledExample], catalog: Catalog, folds: int = FOLDS,
+        progress=None) -> RelevanceModel:
+    """Train on ``examples``: calibrated pipeline, threshold and metrics, all grouped by service.
+
+    ``other_service`` examples are mirrored first (:func:`mirror_other_service`). The threshold
+    maximises F1 over out-of-fold calibrated probabilities: each fold's pipeline (with its own
+    grouped calibration) predicts services it never saw. Deterministic for the same examples.
     """
+    say = progress or (lambda _: None)
     examples = mirror_other_service(examples, catalog)
     texts = [catalog.mask(e.text, e.service) for e in examples]
     y = np.array([e.label for e in examples])
     groups = np.array([e.service for e in examples])
+    if len(set(groups.tolist())) < 3 or len(set(y.tolist())) < 2:
+        raise InputError("training needs both labels and at least 3 services")
     oof = np.zeros(len(examples))
-    n_groups = len(set(groups))
-    if n_groups >= folds:
-        for train, test in GroupKFold(n_splits=folds).split(texts, y, groups):
-            pipe = build_pipeline().fit([texts[i] for i in train], y[train])
-            oof[test] = pipe.predict_proba([texts[i] for i in test])[:, 1]
-        candidates = np.linspace(0.2, 0.8, 61)
-        scores = [f1_score(y, oof >= t) for t in candidates]
-        threshold = round(float(candidates[int(np.argmax(scores))]), 3)
-        cv_f1 = float(max(scores))
-    else:
-        threshold, cv_f1 = 0.5, float("nan")
-    pipeline = build_pipeline().fit(texts, y)
-    digest = hashlib.sha256("\n".join(f"{e.label}\t{e.service}\t{e.text}" for e in examples)
-                            .encode()).hexdigest()[:16]
-    info = {"examples": len(examples), "positives": int(y.sum()), "data_sha256": digest,
-            "grouped_cv_f1": round(cv_f1, 4), "threshold": threshold}
+    outer = _grouped_splits(groups, folds)
+    for n, (train, test) in enumerate(outer, 1):
+        say(f"fold {n}/{len(outer)}: fitting on {len(train):,} examples, "
+            f"predicting {len(test):,} of unseen services")
+        inner = _grouped_splits(groups[train], folds)
+        pipe = build_pipeline(inner).fit([texts[i] for i in train], y[train])
+        oof[test] = pipe.predict_proba([texts[i] for i in test])[:, 1]
+    candidates = np.round(np.arange(0.05, 0.951, 0.01), 2)
+    f1s = [f1_score(y, oof >= t) for t in candidates]
+    threshold = float(candidates[int(np.argmax(f1s))])
+    say(f"final fit on {len(examples):,} examples (threshold {threshold:.2f})")
+    pipeline = build_pipeline(_grouped_splits(groups, folds)).fit(texts, y)
+    info = {
+        "trained_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "examples": len(examples), "positives": int(y.sum()), "services": len(set(groups.tolist())),
+        "data_sha256": data_hash(examples), "threshold": threshold,
+        "grouped_cv": {"folds": len(outer), "f1": round(float(max(f1s)), 4),
+                       "precision": round(float(precision_score(y, oof >= threshold)), 4),
+                       "recall": round(float(recall_score(y, oof >= threshold)), 4),
+                       "pr_auc": round(float(average_precision_score(y, oof)), 4)},
+        "versions": {"outage_signals": _version(), "scikit-learn": sklearn.__version__,
+                     "numpy": np.__version__, "python": platform.python_version()},
+    }
     return RelevanceModel(pipeline=pipeline, catalog=catalog, threshold=threshold, info=info)
+
+
+def _version() -> str:
+    from outage_signals import __version__
+
+    return __version__
 
 
 _DEFAULT_MODELS: dict[tuple, RelevanceModel] = {}
 
 
+def bundled_model_path() -> Path:
+    """Where the bundled model file lives (inside the installed package)."""
+    return Path(str(resources.files("outage_signals") / "data" / BUNDLED_MODEL))
+
+
 def default_model(catalog: Catalog) -> RelevanceModel:
-    """The model trained on the packaged corpus, built once per process and catalog content."""
+    """The bundled model, loaded once per process and catalog content."""
     key = tuple(sorted(catalog.services.items()))
     if key not in _DEFAULT_MODELS:
-        _DEFAULT_MODELS[key] = fit(load_labeled(), catalog)
+        path = bundled_model_path()
+        if not path.exists():
+            raise InputError(f"the bundled model {path} is missing; build it with "
+                             "`outage-signals train -o outage_signals/data/relevance-model.skops`")
+        _DEFAULT_MODELS[key] = load_model(path, catalog)
     return _DEFAULT_MODELS[key]
 
 

@@ -72,6 +72,21 @@ def input_options(func):
     return click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")(func)
 
 
+def model_option(func):
+    """``--model PATH``: a relevance model from `outage-signals train` instead of the bundled one."""
+    return click.option("--model", "model_path", type=click.Path(dir_okay=False),
+                        help="Relevance model file written by `outage-signals train` "
+                             "(default: the bundled model).")(func)
+
+
+def _model(model_path, catalog):
+    if model_path:
+        model = classifying.load_model(model_path, catalog)
+        _note(f"model {model_path} (threshold {model.threshold:.2f})")
+        return model
+    return classifying.default_model(catalog)
+
+
 def _read(inputs, skip_invalid: bool, rejects: str):
     reader = RecordReader(list(inputs), skip_invalid=skip_invalid, rejects_path=rejects)
     posts = list(reader)
@@ -107,8 +122,10 @@ def main():
 @click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False),
               help="Judge services against baselines fitted earlier (`outage-signals baseline`) "
                    "instead of fitting on this window.")
+@model_option
 @_fail_cleanly
-def detect(inputs, services, since, until, fmt, bin_size, baseline_file, skip_invalid, rejects):
+def detect(inputs, services, since, until, fmt, bin_size, baseline_file, model_path, skip_invalid,
+           rejects):
     """Find outages in posts already on disk: classify, count, detect, locate.
 
     INPUT is JSON Lines of post records (.jsonl, .jsonl.gz, a directory of them, or - for
@@ -126,8 +143,9 @@ def detect(inputs, services, since, until, fmt, bin_size, baseline_file, skip_in
 
     stored = baseline_store.load(baseline_file) if baseline_file else None
     catalog, posts = _posts_for_counting(inputs, services, bin_size, skip_invalid, rejects)
-    incidents = run_detect(posts, catalog, services=list(services) or None, since=since,
-                           until=until, bin_size=bin_size, baselines=stored, progress=_note)
+    incidents = run_detect(posts, catalog, model=_model(model_path, catalog),
+                           services=list(services) or None, since=since, until=until,
+                           bin_size=bin_size, baselines=stored, progress=_note)
     fmt = fmt or ("table" if sys.stdout.isatty() else "json")
     click.echo(render(incidents, fmt), nl=False)
 
@@ -171,8 +189,10 @@ DURATION = Duration()
               help="How much past each day's baseline is fitted on.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
               help="Output format. Default: table on a terminal, json otherwise.")
+@model_option
 @_fail_cleanly
-def backtest(inputs, step, services, bin_size, warmup, history, fmt, skip_invalid, rejects):
+def backtest(inputs, step, services, bin_size, warmup, history, fmt, model_path, skip_invalid,
+             rejects):
     """Replay history as if a scheduled run had happened every --step, seeing only the past.
 
     Each UTC day's baseline is fitted on the days before it (without the incidents already
@@ -198,6 +218,7 @@ def backtest(inputs, step, services, bin_size, warmup, history, fmt, skip_invali
     else:
         catalog, posts = _posts_for_counting(inputs, services, bin_size, skip_invalid, rejects)
         incidents = backtesting.backtest_posts(posts, catalog, replay,
+                                               model=_model(model_path, catalog),
                                                services=list(services) or None,
                                                bin_size=bin_size, progress=_note)
     fmt = fmt or ("table" if sys.stdout.isatty() else "json")
@@ -296,9 +317,10 @@ def _check_bin(bin_size: str) -> None:
 @input_options
 @click.option("-o", "--output", default="-", show_default=True,
               help="Where to write (JSONL; .gz compresses; - is stdout).")
+@model_option
 @_fail_cleanly
-def classify(inputs, output, skip_invalid, rejects):
-    """Add `relevance` (0–1) and `relevant` to each post, using the bundled model.
+def classify(inputs, output, model_path, skip_invalid, rejects):
+    """Add `relevance` (0–1) and `relevant` to each post, using the bundled model or --model.
 
     A post without `service` is scored for every service its text names (listed in
     `services`), and its relevance is the highest of those.
@@ -306,12 +328,122 @@ def classify(inputs, output, skip_invalid, rejects):
     \b
     Example:
       outage-signals classify data/samples/chatgpt-replay.jsonl.gz -o scored.jsonl
+      outage-signals classify posts.jsonl --model my-model.skops -o scored.jsonl
     """
     posts = _read(inputs, skip_invalid, rejects)
     catalog = load_catalog()
-    model = classifying.default_model(catalog)
+    model = _model(model_path, catalog)
     count = write_posts(classifying.annotate(posts, model), output)
     _note(f"classified {count:,} posts (threshold {model.threshold:.2f})")
+
+
+@main.command()
+@click.argument("labeled", nargs=-1, type=click.Path(exists=True), metavar="[LABELED]...")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="Where to write the model (skops).")
+@click.option("--no-bundled", is_flag=True,
+              help="Train on LABELED only, without the bundled corpus.")
+@_fail_cleanly
+def train(labeled, output, no_bundled):
+    """Train the relevance model on the bundled corpus plus your labelled files.
+
+    LABELED: JSON Lines files (or directories of them) with `text`, `service`, `label`
+    (0/1), optionally `kind` and `lang`, as `outage-signals label` writes them. Training is
+    deterministic: the same examples give the same model. About a minute for 5,000 examples.
+
+    \b
+    Examples:
+      outage-signals train -o outage_signals/data/relevance-model.skops   # the bundled model
+      outage-signals train my-labels.jsonl -o my-model.skops
+      outage-signals classify posts.jsonl --model my-model.skops
+    """
+    examples = [] if no_bundled else classifying.load_labeled()
+    for name in labeled:
+        examples.extend(classifying.load_labeled(name))
+    if not examples:
+        raise InputError("nothing to train on: give LABELED files or drop --no-bundled")
+    _note(f"training on {len(examples):,} labelled examples")
+    model = classifying.fit(examples, load_catalog(), progress=_note)
+    model.save(output)
+    cv = model.info["grouped_cv"]
+    _note(f"wrote {output}: threshold {model.threshold:.2f}; on services held out of each fold "
+          f"F1 {cv['f1']:.3f}, precision {cv['precision']:.3f}, recall {cv['recall']:.3f}")
+
+
+@main.command()
+@click.argument("labeled", nargs=-1, type=click.Path(exists=True), metavar="[LABELED]...")
+@click.option("--model", "model_path", type=click.Path(dir_okay=False),
+              help="Score this model (or 'bundled') on every example instead of training on a "
+                   "grouped split.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@_fail_cleanly
+def evaluate(labeled, model_path, fmt):
+    """Precision, recall, F1, PR-AUC and breakdowns of the relevance classifier.
+
+    By default LABELED (default: the bundled corpus) is split by service: about a quarter of
+    the services are held out, a model is trained on the rest exactly as `train` does, and
+    the held-out posts are scored, next to a keyword rule on the same posts. With --model,
+    that model is scored on every example of LABELED (your own held-out set).
+
+    \b
+    Examples:
+      outage-signals evaluate
+      outage-signals evaluate my-labels.jsonl --model bundled --format json
+    """
+    from outage_signals.relevance_eval import evaluate as run_evaluate
+    from outage_signals.relevance_report import render_report
+
+    examples = []
+    for name in labeled:
+        examples.extend(classifying.load_labeled(name))
+    examples = examples or classifying.load_labeled()
+    catalog = load_catalog()
+    model = None
+    if model_path:
+        model = (classifying.default_model(catalog) if model_path == "bundled"
+                 else classifying.load_model(model_path, catalog))
+    report = run_evaluate(examples, catalog, model=model, progress=_note)
+    if fmt == "json":
+        click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_report(report))
+
+
+@main.command()
+@input_options
+@click.option("-o", "--output", "labeled", required=True, type=click.Path(dir_okay=False),
+              help="Labelled file to append to (JSON Lines); resumed if it exists.")
+@click.option("--kind", "ask_kind", is_flag=True, help="Also ask for a one-word kind.")
+@model_option
+@_fail_cleanly
+def label(inputs, labeled, ask_kind, model_path, skip_invalid, rejects):
+    """Label posts for your own services, most uncertain first; resumable.
+
+    For each (post, service) pair the current model is least sure about: y relevant, n not,
+    s skip, u undo, q quit, ? help. Every answer is saved at once; run again to resume.
+    Then `outage-signals train LABELED -o my-model.skops`.
+
+    \b
+    Example:
+      outage-signals label collected.jsonl -o my-labels.jsonl
+    """
+    from outage_signals.labeling import Item, label_loop
+
+    posts = _read(inputs, skip_invalid, rejects)
+    catalog = load_catalog()
+    model = _model(model_path, catalog)
+    items = [Item(post, service, prob) for post, service, prob in
+             classifying.score_posts(posts, model)]
+
+    def ask(prompt: str) -> str:
+        try:
+            return click.prompt(prompt, default="", show_default=False, prompt_suffix="")
+        except click.Abort:
+            raise EOFError from None
+
+    summary = label_loop(items, labeled, model.threshold, ask, click.echo, ask_kind=ask_kind)
+    _note(str(summary))
 
 
 @main.command()

@@ -1,4 +1,4 @@
-"""The relevance classifier: a real model trained on the packaged corpus."""
+"""The relevance classifier: the bundled model, its file format, training and evaluation."""
 
 from __future__ import annotations
 
@@ -21,16 +21,22 @@ def model(catalog):
 
 def test_corpus_is_broad():
     examples = classifying.load_labeled()
-    assert len(examples) >= 1000
-    assert len({e.service for e in examples}) >= 50
-    assert {e.lang for e in examples} >= {"en", "es", "pt", "de", "fr", "it", "ja", "nl"}
+    assert len(examples) >= 4000
+    assert len({e.service for e in examples}) >= 60
+    for lang in ("es", "pt", "de", "fr", "it", "ja", "nl"):
+        assert sum(e.lang == lang for e in examples) >= 150, lang
+    negative_kinds = {e.kind for e in examples if e.label == 0}
+    assert len(negative_kinds) >= 25
     assert 0.3 < sum(e.label for e in examples) / len(examples) < 0.6
 
 
-def test_model_is_trained_with_a_chosen_threshold(model):
+def test_bundled_model_was_trained_on_the_bundled_corpus(model):
+    """The committed model file must be rebuilt (`outage-signals train`) when the corpus changes."""
+    examples = classifying.mirror_other_service(classifying.load_labeled(), model.catalog)
+    assert model.info["data_sha256"] == classifying.data_hash(examples)
     assert 0.2 <= model.threshold <= 0.8
-    assert model.info["examples"] >= 1000
-    assert model.info["grouped_cv_f1"] > 0.75
+    assert model.info["grouped_cv"]["f1"] > 0.8
+    assert {"scikit-learn", "numpy", "python"} <= set(model.info["versions"])
     assert classifying.default_model(model.catalog) is model  # cached per process
     assert classifying.default_model(load_catalog({})) is model  # same content, same model
 
@@ -74,3 +80,28 @@ def test_bad_labelled_file_names_line(tmp_path):
                                                           "label": 1}), '{"text": "y"}'])
     with pytest.raises(InputError, match=r"l\.jsonl:2: not a labelled example"):
         classifying.load_labeled(path)
+
+
+def test_model_file_round_trip_and_refuses_foreign_types(tmp_path, catalog):
+    examples = [e for e in classifying.load_labeled() if e.lang == "en"][:600]
+    model = classifying.fit(examples, catalog, folds=3)
+    path = tmp_path / "m.skops"
+    model.save(path)
+    again = classifying.load_model(path, catalog)
+    texts, services = ["is discord down?", "downloading discord now"], ["discord", "discord"]
+    assert list(again.predict_proba(texts, services)) == list(model.predict_proba(texts, services))
+    assert again.threshold == model.threshold and again.info == model.info
+    # Same examples, same model: training is deterministic.
+    twin = classifying.fit(examples, catalog, folds=3)
+    assert twin.threshold == model.threshold
+    assert list(twin.predict_proba(texts, services)) == list(model.predict_proba(texts, services))
+
+    import skops.io
+
+    skops.io.dump({"pipeline": object.__new__(classifying.LabeledExample), "threshold": 0.5,
+                   "info": "{}"}, tmp_path / "evil.skops")
+    with pytest.raises(InputError, match="unexpected types"):
+        classifying.load_model(tmp_path / "evil.skops", catalog)
+    (tmp_path / "junk.skops").write_text("not a zip")
+    with pytest.raises(InputError, match="not a relevance model"):
+        classifying.load_model(tmp_path / "junk.skops", catalog)

@@ -88,7 +88,10 @@ class _Writer:
         self.serial = 0
         # The display name is the usual spelling, unless it does not match (e.g. "X (Twitter)").
         self.brand = service.name if service.key in catalog.match(service.name) else None
-        self.spellings = list(service.aliases) + list(service.cased_aliases)
+        # Names in kana or kanji would turn up in posts of every language; the simulator's
+        # phrases are Latin-script, so it keeps to Latin-script spellings.
+        self.spellings = [a for a in [*service.aliases, *service.cased_aliases]
+                          if not any("\u3000" <= ch <= "\u9fff" for ch in a)]
 
     def name(self) -> str:
         """How a user writes the service's name: mostly the brand, sometimes an alias."""

@@ -1,0 +1,131 @@
+"""Hashed word and character n-gram TF-IDF features, fast enough for a firehose.
+
+One scikit-learn transformer, :class:`HashedTextFeatures`, turns (masked) post texts into two
+L2-normalised TF-IDF blocks side by side:
+
+* **words**: lowercased tokens (``\\w+`` runs, plus ``?`` and ``!``-like marks) and adjacent
+  token pairs;
+* **characters**: 2- to 5-grams inside each token padded with a space on both sides (the
+  ``char_wb`` analyser of scikit-learn), which copes with typos, inflections and languages
+  written without spaces.
+
+Why not ``FeatureUnion`` of two ``TfidfVectorizer``: character n-grams are computed in Python
+for every token of every post, about 13,000 short posts a second on one core. Here the
+n-grams of a token are computed once and cached (tokens follow Zipf's law, so the cache answers
+almost every lookup), and features are hashed (CRC-32, stable across processes and machines)
+into fixed-size blocks, so no vocabulary is stored and unseen tokens still get character
+features. See ``benchmarks/classifier_speed.py``.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from array import array
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+
+TOKEN = re.compile(r"\w+|[?!¿¡？！]")
+#: Tokens longer than this (a run of Japanese text, a long URL part) keep only the n-grams of
+#: their first characters: enough to recognise them, and the cache stays small.
+LONG_TOKEN = 48
+#: Entries kept in the token cache before it is cleared (bounded memory on endless streams).
+CACHE_LIMIT = 300_000
+
+
+def _crc(text: str) -> int:
+    return zlib.crc32(text.encode("utf-8"))
+
+
+class HashedTextFeatures(TransformerMixin, BaseEstimator):
+    """Word 1–2-gram and character ``char_range`` n-gram TF-IDF, hashed (see the module).
+
+    ``word_bits``/``char_bits``: log2 of each block's width (the char block follows the word
+    block). After :meth:`fit`, ``idf_`` holds the smoothed inverse document frequency of every
+    column (``ln((1 + n) / (1 + df)) + 1``, as scikit-learn's). A term seen ``tf`` times in a
+    post weighs ``tf * idf``; each block's row is scaled by the root of the sum of its
+    occurrences' squared weights (equal to the usual L2 norm when no n-gram repeats, close to
+    it otherwise), which spares sorting every row.
+    """
+
+    def __init__(self, word_bits: int = 18, char_bits: int = 20,
+                 char_range: tuple[int, int] = (2, 5)):
+        self.word_bits = word_bits
+        self.char_bits = char_bits
+        self.char_range = char_range
+
+    # The cache is derived state: never pickled, rebuilt on demand.
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_cache", None)
+        return state
+
+    def _token_features(self, token: str) -> tuple[int, int, tuple[int, ...]]:
+        """``(token hash, word column, char columns)`` of one lowercased token; char columns
+        come after the word block."""
+        h = _crc(token)
+        padded = f" {token[:LONG_TOKEN]} "
+        lo, hi = self.char_range
+        mask, offset = (1 << self.char_bits) - 1, 1 << self.word_bits
+        grams = [padded[i:i + n] for n in range(lo, hi + 1) for i in range(len(padded) - n + 1)]
+        return h, h & (offset - 1), tuple(offset + (_crc(g) & mask) for g in grams)
+
+    def _occurrences(self, texts) -> sp.csr_matrix:
+        """One stored entry per feature *occurrence* (repeats not merged), one row per text.
+
+        Merging repeats would mean sorting every row's columns, the slowest step after
+        tokenising; products with the matrix sum the repeats anyway.
+        """
+        cache = self.__dict__.setdefault("_cache", {})
+        if len(cache) > CACHE_LIMIT:
+            cache.clear()
+        word_mask = (1 << self.word_bits) - 1
+        columns = array("l")  # converts to numpy without copying each Python int
+        pointers = array("l", [0])
+        find = TOKEN.findall
+        features = self._token_features
+        append, extend = columns.append, columns.extend
+        for text in texts:
+            previous = None
+            for token in find(text.lower()):
+                entry = cache.get(token)
+                if entry is None:
+                    entry = cache[token] = features(token)
+                h, column, grams = entry
+                append(column)
+                if previous is not None:
+                    # A pair's column mixes both hashes; no string is built per occurrence.
+                    append((previous * 1_000_003 + h) & word_mask)
+                previous = h
+                extend(grams)
+            pointers.append(len(columns))
+        width = (1 << self.word_bits) + (1 << self.char_bits)
+        indices = np.frombuffer(columns, dtype=np.int_).astype(np.int32)
+        return sp.csr_matrix((np.ones(len(indices), dtype=np.float32), indices,
+                              np.frombuffer(pointers, dtype=np.int_)),
+                             shape=(len(pointers) - 1, width))
+
+    def fit(self, texts, y=None):
+        """Learn the inverse document frequency of every column from ``texts``."""
+        counts = self._occurrences(texts)
+        counts.sum_duplicates()
+        n = counts.shape[0]
+        df = np.bincount(counts.indices, minlength=counts.shape[1])
+        self.idf_ = (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
+        return self
+
+    def transform(self, texts) -> sp.csr_matrix:
+        """TF-IDF rows: each occurrence weighted by its column's idf, then each block (words,
+        characters) of each row scaled to unit length."""
+        matrix = self._occurrences(texts)
+        data = self.idf_[matrix.indices]
+        rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+        is_char = matrix.indices >= (1 << self.word_bits)
+        # Sum of squared weights per row and block: index 2*row for words, 2*row+1 for chars.
+        slot = 2 * rows + is_char
+        norms = np.sqrt(np.bincount(slot, weights=data.astype(np.float64) ** 2,
+                                    minlength=2 * matrix.shape[0]))
+        matrix.data = (data / np.maximum(norms[slot], 1e-12)).astype(np.float32)
+        return matrix

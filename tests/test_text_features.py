@@ -1,0 +1,27 @@
+"""Hashed word and character n-gram features."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from outage_signals.text_features import HashedTextFeatures
+
+
+def test_rows_are_unit_length_per_block_and_stable_across_instances():
+    texts = ["outage", "__svc__ down down down", "ダウンロードした"]
+    a = HashedTextFeatures(word_bits=10, char_bits=12).fit(texts)
+    b = HashedTextFeatures(word_bits=10, char_bits=12).fit(texts)
+    xa, xb = a.transform(texts).toarray(), b.transform(texts).toarray()
+    assert np.array_equal(xa, xb)  # CRC-32 hashing: no per-process salt
+    words, chars = xa[:, : 1 << 10], xa[:, 1 << 10:]
+    # Repeats are summed by products, so the unit length holds for rows without repeats.
+    assert np.allclose(np.linalg.norm(words[[0, 2]], axis=1), 1.0, atol=1e-5)
+    assert np.allclose(np.linalg.norm(chars[[0, 2]], axis=1), 1.0, atol=1e-5)
+    assert words[1].max() > words[0].max()  # "down" three times weighs more
+
+
+def test_unseen_tokens_share_character_features():
+    feats = HashedTextFeatures(word_bits=10, char_bits=14).fit(["outage", "outages"])
+    x = feats.transform(["outage", "outagez", "banana"]).toarray()
+    chars = x[:, 1 << 10:]
+    assert chars[0] @ chars[1] > 0.4 > 0.0 == chars[0] @ chars[2]
