@@ -5,9 +5,10 @@ target service's names become ``__svc__`` and other services' names ``__other__`
 (:meth:`Catalog.mask`), so "Discord is down so I'm on ChatGPT" reads as
 "__other__ is down so I'm on __svc__" for chatgpt (not a report) and the reverse for discord (a
 report), and what is learnt transfers to services the corpus never named. Features are hashed
-word 1–2-grams and character 2–5-grams (:class:`~outage_signals.text_features.HashedTextFeatures`);
-the classifier is a logistic regression whose probabilities are calibrated (Platt scaling on
-predictions for services the fit never saw); the decision threshold is the one that maximises
+word 1–2-grams, character 3–5-grams and the words around the service's name
+(:class:`~outage_signals.text_features.HashedTextFeatures`); the classifier is a linear
+support-vector machine whose scores become probabilities by Platt scaling fitted on
+predictions for services the fit never saw; the decision threshold is the one that maximises
 F1 on out-of-fold calibrated predictions, again grouped by service.
 
 The bundled model ``data/relevance-model.skops`` is built from the corpus in ``data/corpus``
@@ -31,10 +32,10 @@ from typing import Any
 import numpy as np
 import sklearn
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, f1_score, precision_score, recall_score
 from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline
+from sklearn.svm import LinearSVC
 
 from outage_signals.catalog import Catalog, services_for
 from outage_signals.errors import InputError
@@ -51,20 +52,20 @@ TRUSTED_TYPES = [
     "sklearn.calibration.CalibratedClassifierCV",
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.calibration._SigmoidCalibration",
-    "sklearn.linear_model._logistic.LogisticRegression",
+    "sklearn.svm._classes.LinearSVC",
     "sklearn.pipeline.Pipeline",
     "sklearn.model_selection._split.GroupKFold",
     "builtins.slice",
 ]
 
 
-def build_pipeline(splits: Sequence | None = None, c: float = 8.0) -> Pipeline:
+def build_pipeline(splits: Sequence | None = None, c: float = 0.5) -> Pipeline:
     """The untrained relevance pipeline: masked text in, calibrated P(relevant) out.
 
     ``splits``: the (train, test) index pairs the calibration predicts out of fold (grouped
     by service, so the calibration sees the model on services it was not fitted on).
     """
-    model = LogisticRegression(C=c, class_weight="balanced", max_iter=3000)
+    model = LinearSVC(C=c, class_weight="balanced", random_state=0)  # liblinear shuffles
     calibrated = CalibratedClassifierCV(model, method="sigmoid", ensemble=False,
                                         cv=list(splits) if splits is not None else 3)
     return Pipeline([("features", HashedTextFeatures()), ("model", calibrated)])

@@ -1,13 +1,16 @@
 """Hashed word and character n-gram TF-IDF features, fast enough for a firehose.
 
-One scikit-learn transformer, :class:`HashedTextFeatures`, turns (masked) post texts into two
+One scikit-learn transformer, :class:`HashedTextFeatures`, turns (masked) post texts into three
 L2-normalised TF-IDF blocks side by side:
 
 * **words**: lowercased tokens (``\\w+`` runs, plus ``?`` and ``!``-like marks) and adjacent
   token pairs;
-* **characters**: 2- to 5-grams inside each token padded with a space on both sides (the
+* **characters**: 3- to 5-grams inside each token padded with a space on both sides (the
   ``char_wb`` analyser of scikit-learn), which copes with typos, inflections and languages
-  written without spaces.
+  written without spaces;
+* **service context**: the words around each ``__svc__`` (the masked name of the service
+  the post is judged for), by position (1–3 places before or after) and by side (within 6),
+  because whether "down" follows this service's name or another's decides the label.
 
 Why not ``FeatureUnion`` of two ``TfidfVectorizer``: character n-grams are computed in Python
 for every token of every post, about 13,000 short posts a second on one core. Here the
@@ -35,25 +38,65 @@ LONG_TOKEN = 48
 CACHE_LIMIT = 300_000
 
 
+#: The masked name of the service a post is judged for (see ``Catalog.mask``).
+SERVICE_TOKEN = "__svc__"
+#: Words this close to the service's name also count as a positional feature.
+CONTEXT_NEAR = 3
+#: Words this close count as "before the name" / "after the name".
+CONTEXT_WIDE = 6
+
+
+def _service_context(hashes: list[int], base: int, mask: int) -> list[int]:
+    """Columns (``base`` + hash & ``mask``) of the words around each mention of the service,
+    from the post's token hashes: which word sits 1–3 places before or after it, and which
+    words come within 6 places before or after.
+
+    "__other__ is down so I'm on __svc__" and "__svc__ is down" share their words; what
+    differs is where "down" stands relative to the service's name. Columns mix the word's hash
+    with the relation's number, so no string is built per post.
+    """
+    out = []
+    n = len(hashes)
+    for i, h in enumerate(hashes):
+        if h != SERVICE_HASH:
+            continue
+        for d in range(1, CONTEXT_WIDE + 1):
+            if i - d >= 0:
+                word = hashes[i - d] * 7_919
+                out.append(base + ((word + 1) & mask))  # somewhere before the name
+                if d <= CONTEXT_NEAR:
+                    out.append(base + ((word + 10 + d) & mask))  # d places before
+            if i + d < n:
+                word = hashes[i + d] * 7_919
+                out.append(base + ((word + 2) & mask))  # somewhere after the name
+                if d <= CONTEXT_NEAR:
+                    out.append(base + ((word + 20 + d) & mask))  # d places after
+    return out
+
+
 def _crc(text: str) -> int:
     return zlib.crc32(text.encode("utf-8"))
+
+
+SERVICE_HASH = _crc(SERVICE_TOKEN)
 
 
 class HashedTextFeatures(TransformerMixin, BaseEstimator):
     """Word 1–2-gram and character ``char_range`` n-gram TF-IDF, hashed (see the module).
 
-    ``word_bits``/``char_bits``: log2 of each block's width (the char block follows the word
-    block). After :meth:`fit`, ``idf_`` holds the smoothed inverse document frequency of every
+    ``word_bits``/``char_bits``/``context_bits``: log2 of each block's width (blocks in that
+    order). After :meth:`fit`, ``idf_`` holds the smoothed inverse document frequency of every
     column (``ln((1 + n) / (1 + df)) + 1``, as scikit-learn's). A term seen ``tf`` times in a
     post weighs ``tf * idf``; each block's row is scaled by the root of the sum of its
     occurrences' squared weights (equal to the usual L2 norm when no n-gram repeats, close to
     it otherwise), which spares sorting every row.
     """
 
-    def __init__(self, word_bits: int = 18, char_bits: int = 20,
-                 char_range: tuple[int, int] = (2, 5)):
+    def __init__(self, word_bits: int = 18, char_bits: int = 20, context_bits: int = 16,
+                 char_range: tuple[int, int] = (3, 5)):
         self.word_bits = word_bits
         self.char_bits = char_bits
+        self.context_bits = context_bits
         self.char_range = char_range
 
     # The cache is derived state: never pickled, rebuilt on demand.
@@ -62,15 +105,17 @@ class HashedTextFeatures(TransformerMixin, BaseEstimator):
         state.pop("_cache", None)
         return state
 
-    def _token_features(self, token: str) -> tuple[int, int, tuple[int, ...]]:
-        """``(token hash, word column, char columns)`` of one lowercased token; char columns
-        come after the word block."""
+    def _token_features(self, token: str) -> tuple[int, tuple[int, ...]]:
+        """``(token hash, (word column, char columns...))`` of one lowercased token; char
+        columns come after the word block."""
         h = _crc(token)
         padded = f" {token[:LONG_TOKEN]} "
         lo, hi = self.char_range
         mask, offset = (1 << self.char_bits) - 1, 1 << self.word_bits
-        grams = [padded[i:i + n] for n in range(lo, hi + 1) for i in range(len(padded) - n + 1)]
-        return h, h & (offset - 1), tuple(offset + (_crc(g) & mask) for g in grams)
+        crc = zlib.crc32
+        grams = [padded[i:i + n].encode() for n in range(lo, hi + 1)
+                 for i in range(len(padded) - n + 1)]
+        return h, (h & (offset - 1), *[offset + (crc(g) & mask) for g in grams])
 
     def _occurrences(self, texts) -> sp.csr_matrix:
         """One stored entry per feature *occurrence* (repeats not merged), one row per text.
@@ -82,6 +127,8 @@ class HashedTextFeatures(TransformerMixin, BaseEstimator):
         if len(cache) > CACHE_LIMIT:
             cache.clear()
         word_mask = (1 << self.word_bits) - 1
+        context_base = (1 << self.word_bits) + (1 << self.char_bits)
+        context_mask = (1 << self.context_bits) - 1
         columns = array("l")  # converts to numpy without copying each Python int
         pointers = array("l", [0])
         find = TOKEN.findall
@@ -89,19 +136,22 @@ class HashedTextFeatures(TransformerMixin, BaseEstimator):
         append, extend = columns.append, columns.extend
         for text in texts:
             previous = None
+            hashes = []
             for token in find(text.lower()):
                 entry = cache.get(token)
                 if entry is None:
                     entry = cache[token] = features(token)
-                h, column, grams = entry
-                append(column)
+                h, own = entry
+                extend(own)
                 if previous is not None:
                     # A pair's column mixes both hashes; no string is built per occurrence.
                     append((previous * 1_000_003 + h) & word_mask)
                 previous = h
-                extend(grams)
+                hashes.append(h)
+            if SERVICE_HASH in hashes:
+                extend(_service_context(hashes, context_base, context_mask))
             pointers.append(len(columns))
-        width = (1 << self.word_bits) + (1 << self.char_bits)
+        width = context_base + (1 << self.context_bits)
         indices = np.frombuffer(columns, dtype=np.int_).astype(np.int32)
         return sp.csr_matrix((np.ones(len(indices), dtype=np.float32), indices,
                               np.frombuffer(pointers, dtype=np.int_)),
@@ -116,16 +166,21 @@ class HashedTextFeatures(TransformerMixin, BaseEstimator):
         self.idf_ = (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
         return self
 
+    def _block_starts(self) -> np.ndarray:
+        """First column of the word, character and service-context blocks."""
+        return np.array([0, 1 << self.word_bits, (1 << self.word_bits) + (1 << self.char_bits)])
+
     def transform(self, texts) -> sp.csr_matrix:
         """TF-IDF rows: each occurrence weighted by its column's idf, then each block (words,
         characters) of each row scaled to unit length."""
         matrix = self._occurrences(texts)
         data = self.idf_[matrix.indices]
         rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
-        is_char = matrix.indices >= (1 << self.word_bits)
-        # Sum of squared weights per row and block: index 2*row for words, 2*row+1 for chars.
-        slot = 2 * rows + is_char
+        starts = self._block_starts()
+        block = (matrix.indices >= starts[1]).astype(np.int64) + (matrix.indices >= starts[2])
+        # Sum of squared weights per row and block: slot 3*row + block.
+        slot = 3 * rows + block
         norms = np.sqrt(np.bincount(slot, weights=data.astype(np.float64) ** 2,
-                                    minlength=2 * matrix.shape[0]))
+                                    minlength=3 * matrix.shape[0]))
         matrix.data = (data / np.maximum(norms[slot], 1e-12)).astype(np.float32)
         return matrix
