@@ -37,6 +37,7 @@ from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
+from outage_signals import __version__
 from outage_signals.catalog import Catalog, services_for
 from outage_signals.errors import InputError
 from outage_signals.records import Post
@@ -129,7 +130,7 @@ def load_labeled(path: str | Path | None = None) -> list[LabeledExample]:
             except (ValueError, KeyError, TypeError) as exc:
                 raise InputError(f"{name}:{lineno}: not a labelled example ({exc})") from None
     if not examples:
-        raise InputError(f"{path}: no labelled examples")
+        raise InputError(f"{path or 'the bundled corpus'}: no labelled examples")
     return examples
 
 
@@ -255,16 +256,10 @@ def fit(examples: Sequence[LabeledExample], catalog: Catalog, folds: int = FOLDS
                        "precision": round(float(precision_score(y, oof >= threshold)), 4),
                        "recall": round(float(recall_score(y, oof >= threshold)), 4),
                        "pr_auc": round(float(average_precision_score(y, oof)), 4)},
-        "versions": {"outage_signals": _version(), "scikit-learn": sklearn.__version__,
+        "versions": {"outage_signals": __version__, "scikit-learn": sklearn.__version__,
                      "numpy": np.__version__, "python": platform.python_version()},
     }
     return RelevanceModel(pipeline=pipeline, catalog=catalog, threshold=threshold, info=info)
-
-
-def _version() -> str:
-    from outage_signals import __version__
-
-    return __version__
 
 
 _DEFAULT_MODELS: dict[tuple, RelevanceModel] = {}

@@ -87,6 +87,11 @@ def _model(model_path, catalog):
     return classifying.default_model(catalog)
 
 
+def _labeled(names) -> list:
+    """Labelled examples from each of ``names`` (files or directories), in order."""
+    return [example for name in names for example in classifying.load_labeled(name)]
+
+
 def _read(inputs, skip_invalid: bool, rejects: str):
     reader = RecordReader(list(inputs), skip_invalid=skip_invalid, rejects_path=rejects)
     posts = list(reader)
@@ -349,7 +354,7 @@ def train(labeled, output, no_bundled):
 
     LABELED: JSON Lines files (or directories of them) with `text`, `service`, `label`
     (0/1), optionally `kind` and `lang`, as `outage-signals label` writes them. Training is
-    deterministic: the same examples give the same model. About a minute for 5,000 examples.
+    deterministic: the same examples give the same model. About 10 s for 6,000 examples.
 
     \b
     Examples:
@@ -357,9 +362,7 @@ def train(labeled, output, no_bundled):
       outage-signals train my-labels.jsonl -o my-model.skops
       outage-signals classify posts.jsonl --model my-model.skops
     """
-    examples = [] if no_bundled else classifying.load_labeled()
-    for name in labeled:
-        examples.extend(classifying.load_labeled(name))
+    examples = ([] if no_bundled else classifying.load_labeled()) + _labeled(labeled)
     if not examples:
         raise InputError("nothing to train on: give LABELED files or drop --no-bundled")
     _note(f"training on {len(examples):,} labelled examples")
@@ -394,15 +397,11 @@ def evaluate(labeled, model_path, fmt):
     from outage_signals.relevance_eval import evaluate as run_evaluate
     from outage_signals.relevance_report import render_report
 
-    examples = []
-    for name in labeled:
-        examples.extend(classifying.load_labeled(name))
-    examples = examples or classifying.load_labeled()
+    examples = _labeled(labeled) or classifying.load_labeled()
     catalog = load_catalog()
     model = None
-    if model_path:
-        model = (classifying.default_model(catalog) if model_path == "bundled"
-                 else classifying.load_model(model_path, catalog))
+    if model_path:  # "bundled" means the default model (no path)
+        model = _model(None if model_path == "bundled" else model_path, catalog)
     report = run_evaluate(examples, catalog, model=model, progress=_note)
     if fmt == "json":
         click.echo(json.dumps(report, indent=2, ensure_ascii=False))

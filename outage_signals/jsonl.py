@@ -19,6 +19,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -160,11 +161,8 @@ def write_jsonl(objects: Iterable[dict[str, Any]], path: str) -> int:
         out.flush()
         return count
 
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    os.close(fd)
-    try:
+    count = 0
+    with atomic_replace(Path(path)) as tmp:
         if path.endswith(".gz"):
             # mtime=0 keeps the bytes reproducible for the same records.
             raw = open(tmp, "wb")
@@ -173,22 +171,37 @@ def write_jsonl(objects: Iterable[dict[str, Any]], path: str) -> int:
         else:
             raw = None
             handle = open(tmp, "w", encoding="utf-8")
-        count = 0
         with handle:
             for obj in objects:
                 handle.write(json.dumps(obj, ensure_ascii=False) + "\n")
                 count += 1
         if raw is not None:
             raw.close()
-        # mkstemp creates the file private; give it the permissions a plain open() would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
+    return count
+
+
+@contextmanager
+def atomic_replace(target: Path, mode: int | None = None) -> Iterator[Path]:
+    """A temporary path beside ``target`` that replaces it when the block succeeds.
+
+    Readers see the old file or the new one, never half of it; on an error the temporary file
+    is removed and ``target`` is untouched. ``mode``: permissions of the result (default: what
+    a plain ``open()`` would give, since ``mkstemp`` makes the file private).
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        if mode is None:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(tmp, mode)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return count
 
 
 def write_posts(posts: Iterable[Post], path: str) -> int:

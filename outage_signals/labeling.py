@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import textwrap
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -42,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from outage_signals.errors import InputError
+from outage_signals.jsonl import atomic_replace
 from outage_signals.records import Post
 
 #: Identity of a labelled pair: ``("post", source, id, service)`` or ``("text", text, service)``.
@@ -342,18 +342,10 @@ def _remove_line(path: Path, line: str) -> None:
             break
     else:
         raise InputError(f"{path}: cannot undo: the last label of this session is no longer in the file")
-    mode = path.stat().st_mode & 0o7777
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write("".join(lines).encode("utf-8"))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)  # mkstemp makes the file private; keep the original permissions
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_replace(path, mode=path.stat().st_mode & 0o7777) as tmp, open(tmp, "wb") as handle:
+        handle.write("".join(lines).encode("utf-8"))
+        handle.flush()
+        os.fsync(handle.fileno())
     _fsync_dir(path.parent)
 
 

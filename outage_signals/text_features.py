@@ -30,6 +30,8 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from outage_signals.catalog import SERVICE_TOKEN
+
 TOKEN = re.compile(r"\w+|[?!¿¡？！]")
 #: Tokens longer than this (a run of Japanese text, a long URL part) keep only the n-grams of
 #: their first characters: enough to recognise them, and the cache stays small.
@@ -37,9 +39,6 @@ LONG_TOKEN = 48
 #: Entries kept in the token cache before it is cleared (bounded memory on endless streams).
 CACHE_LIMIT = 300_000
 
-
-#: The masked name of the service a post is judged for (see ``Catalog.mask``).
-SERVICE_TOKEN = "__svc__"
 #: Words this close to the service's name also count as a positional feature.
 CONTEXT_NEAR = 3
 #: Words this close count as "before the name" / "after the name".
@@ -82,7 +81,8 @@ SERVICE_HASH = _crc(SERVICE_TOKEN)
 
 
 class HashedTextFeatures(TransformerMixin, BaseEstimator):
-    """Word 1–2-gram and character ``char_range`` n-gram TF-IDF, hashed (see the module).
+    """Word 1–2-gram, character ``char_range`` n-gram and service-context TF-IDF, hashed (see
+    the module).
 
     ``word_bits``/``char_bits``/``context_bits``: log2 of each block's width (blocks in that
     order). After :meth:`fit`, ``idf_`` holds the smoothed inverse document frequency of every
@@ -127,7 +127,7 @@ class HashedTextFeatures(TransformerMixin, BaseEstimator):
         if len(cache) > CACHE_LIMIT:
             cache.clear()
         word_mask = (1 << self.word_bits) - 1
-        context_base = (1 << self.word_bits) + (1 << self.char_bits)
+        context_base = int(self._block_starts()[2])
         context_mask = (1 << self.context_bits) - 1
         columns = array("l")  # converts to numpy without copying each Python int
         pointers = array("l", [0])
@@ -159,21 +159,32 @@ class HashedTextFeatures(TransformerMixin, BaseEstimator):
 
     def fit(self, texts, y=None):
         """Learn the inverse document frequency of every column from ``texts``."""
-        counts = self._occurrences(texts)
-        counts.sum_duplicates()
+        self._fit_idf(self._occurrences(texts))
+        return self
+
+    def fit_transform(self, texts, y=None) -> sp.csr_matrix:
+        """:meth:`fit` then :meth:`transform`, tokenising ``texts`` once."""
+        matrix = self._occurrences(texts)
+        self._fit_idf(matrix.copy())
+        return self._weigh(matrix)
+
+    def transform(self, texts) -> sp.csr_matrix:
+        """TF-IDF rows: each occurrence weighted by its column's idf, then each block (words,
+        characters, service context) of each row scaled to unit length."""
+        return self._weigh(self._occurrences(texts))
+
+    def _fit_idf(self, counts: sp.csr_matrix) -> None:
+        counts.sum_duplicates()  # one count per document and column
         n = counts.shape[0]
         df = np.bincount(counts.indices, minlength=counts.shape[1])
         self.idf_ = (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
-        return self
 
     def _block_starts(self) -> np.ndarray:
         """First column of the word, character and service-context blocks."""
         return np.array([0, 1 << self.word_bits, (1 << self.word_bits) + (1 << self.char_bits)])
 
-    def transform(self, texts) -> sp.csr_matrix:
-        """TF-IDF rows: each occurrence weighted by its column's idf, then each block (words,
-        characters) of each row scaled to unit length."""
-        matrix = self._occurrences(texts)
+    def _weigh(self, matrix: sp.csr_matrix) -> sp.csr_matrix:
+        """Occurrence matrix -> idf weights, each row's blocks scaled to unit length."""
         data = self.idf_[matrix.indices]
         rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
         starts = self._block_starts()
