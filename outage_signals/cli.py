@@ -9,96 +9,27 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, datetime
-from functools import wraps
 
 import click
 
 from outage_signals import __version__, classifying, locating
 from outage_signals.catalog import load_catalog
-from outage_signals.errors import InputError, InvalidRecordError, OutageSignalsError
-from outage_signals.jsonl import RecordReader, write_posts
+from outage_signals.cli_common import (
+    DURATION,
+    TIME,
+    _fail_cleanly,
+    _labeled,
+    _model,
+    _note,
+    _read,
+    input_options,
+    model_option,
+    posts_from,
+    store_option,
+)
+from outage_signals.errors import InputError
+from outage_signals.jsonl import write_posts
 from outage_signals.output import FORMATS, render
-from outage_signals.records import parse_time
-
-
-def _fail_cleanly(func):
-    """Turn library errors into click's one-line, exit-1 errors."""
-
-    @wraps(func)
-    def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except OutageSignalsError as exc:
-            raise click.ClickException(str(exc)) from None
-
-    return wrapper
-
-
-def _note(message: str) -> None:
-    click.echo(f"outage-signals: {message}", err=True)
-
-
-class Time(click.ParamType):
-    """An ISO 8601 time; a value without a zone is taken as UTC (documented in --help)."""
-
-    name = "TIME"
-
-    def convert(self, value, param, ctx):
-        if isinstance(value, datetime):
-            return value
-        text = value.strip()
-        try:
-            return parse_time(text)
-        except InvalidRecordError:
-            try:
-                naive = datetime.fromisoformat(text)
-            except ValueError:
-                self.fail(f"{value!r} is not an ISO 8601 time like 2024-12-26T18:40Z", param, ctx)
-            return naive.replace(tzinfo=UTC) if naive.tzinfo is None else naive.astimezone(UTC)
-
-
-TIME = Time()
-
-
-def input_options(func):
-    """``INPUT...``, ``--skip-invalid`` and ``--rejects``, shared by every reading command."""
-    func = click.option("--rejects", default="rejected.jsonl", show_default=True,
-                        type=click.Path(dir_okay=False),
-                        help="Side file for rejected lines (with --skip-invalid).")(func)
-    func = click.option("--skip-invalid", is_flag=True,
-                        help="Write malformed lines to --rejects and go on, instead of stopping.")(
-        func)
-    return click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")(func)
-
-
-def model_option(func):
-    """``--model PATH``: a relevance model from `outage-signals train` instead of the bundled one."""
-    return click.option("--model", "model_path", type=click.Path(dir_okay=False),
-                        help="Relevance model file written by `outage-signals train` "
-                             "(default: the bundled model).")(func)
-
-
-def _model(model_path, catalog):
-    if model_path:
-        model = classifying.load_model(model_path, catalog)
-        _note(f"model {model_path} (threshold {model.threshold:.2f})")
-        return model
-    return classifying.default_model(catalog)
-
-
-def _labeled(names) -> list:
-    """Labelled examples from each of ``names`` (files or directories), in order."""
-    return [example for name in names for example in classifying.load_labeled(name)]
-
-
-def _read(inputs, skip_invalid: bool, rejects: str):
-    reader = RecordReader(list(inputs), skip_invalid=skip_invalid, rejects_path=rejects)
-    posts = list(reader)
-    if reader.rejected:
-        _note(f"skipped {reader.rejected} invalid line(s), written to {rejects}; first: "
-              f"{reader.first_problem}")
-    return posts
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -115,7 +46,8 @@ def main():
 
 
 @main.command()
-@input_options
+@input_options(required=False)
+@store_option
 @click.option("--service", "services", multiple=True, metavar="KEY",
               help="Only this catalog key (repeatable). Default: every service found.")
 @click.option("--since", type=TIME, help="Ignore posts before this time (UTC if no zone).")
@@ -129,25 +61,28 @@ def main():
                    "instead of fitting on this window.")
 @model_option
 @_fail_cleanly
-def detect(inputs, services, since, until, fmt, bin_size, baseline_file, model_path, skip_invalid,
-           rejects):
+def detect(inputs, store_path, services, since, until, fmt, bin_size, baseline_file, model_path,
+           skip_invalid, rejects):
     """Find outages in posts already on disk: classify, count, detect, locate.
 
     INPUT is JSON Lines of post records (.jsonl, .jsonl.gz, a directory of them, or - for
-    stdin). Prints one row (or JSON object) per incident, with the estimated start and its
-    interval, end, peak rate, ratio to baseline, posts and the countries reporting.
+    stdin); --store reads the post store instead. Prints one row (or JSON object) per
+    incident, with the estimated start and its interval, end, peak rate, ratio to baseline,
+    posts and the countries reporting.
 
     \b
     Examples:
       outage-signals detect data/samples/chatgpt-replay.jsonl.gz
       outage-signals detect posts/ --service chatgpt --since 2024-12-26T12:00Z --format json
       outage-signals detect today.jsonl --baseline baselines.json
+      outage-signals detect --store --since 6h --service slack
     """
     from outage_signals import baseline_store
     from outage_signals.pipeline import detect as run_detect
 
     stored = baseline_store.load(baseline_file) if baseline_file else None
-    catalog, posts = _posts_for_counting(inputs, services, bin_size, skip_invalid, rejects)
+    catalog, posts = _posts_for_counting(inputs, services, bin_size, skip_invalid, rejects,
+                                         store_path=store_path, since=since, until=until)
     incidents = run_detect(posts, catalog, model=_model(model_path, catalog),
                            services=list(services) or None, since=since, until=until,
                            bin_size=bin_size, baselines=stored, progress=_note)
@@ -155,32 +90,9 @@ def detect(inputs, services, since, until, fmt, bin_size, baseline_file, model_p
     click.echo(render(incidents, fmt), nl=False)
 
 
-class Duration(click.ParamType):
-    """A time span such as 5min, 1h or 2d (pandas Timedelta syntax)."""
-
-    name = "SPAN"
-
-    def convert(self, value, param, ctx):
-        import pandas as pd
-
-        if isinstance(value, pd.Timedelta):
-            return value
-        try:
-            text = str(value).strip()
-            # pandas wants D for days; people write 2d.
-            span = pd.Timedelta(text[:-1] + "D" if text.endswith("d") else text)
-        except (ValueError, TypeError):
-            self.fail(f"{value!r} is not a time span like 5min, 1h or 2d", param, ctx)
-        if span <= pd.Timedelta(0):
-            self.fail(f"{value!r} must be positive", param, ctx)
-        return span
-
-
-DURATION = Duration()
-
-
 @main.command()
-@input_options
+@input_options(required=False)
+@store_option
 @click.option("--step", type=DURATION, default="5min", show_default=True,
               help="Time between the simulated scheduled runs.")
 @click.option("--service", "services", multiple=True, metavar="KEY",
@@ -196,7 +108,7 @@ DURATION = Duration()
               help="Output format. Default: table on a terminal, json otherwise.")
 @model_option
 @_fail_cleanly
-def backtest(inputs, step, services, bin_size, warmup, history, fmt, model_path, skip_invalid,
+def backtest(inputs, store_path, step, services, bin_size, warmup, history, fmt, model_path, skip_invalid,
              rejects):
     """Replay history as if a scheduled run had happened every --step, seeing only the past.
 
@@ -206,12 +118,14 @@ def backtest(inputs, step, services, bin_size, warmup, history, fmt, model_path,
     `start_at_detection` (the start as estimated at `detected_at`).
 
     INPUT is posts (JSON Lines, as for detect) or count series: CSV files with a `timestamp`
-    column (naive times are UTC) and a `count` or `value` column, one service per file.
+    column (naive times are UTC) and a `count` or `value` column, one service per file;
+    --store replays the post store.
 
     \b
     Examples:
       outage-signals backtest data/samples/chatgpt-replay.jsonl.gz --step 1min
       outage-signals backtest Twitter_volume_AAPL.csv --step 5min --format csv
+      outage-signals backtest --store --service slack
     """
     from outage_signals import backtesting
 
@@ -221,7 +135,8 @@ def backtest(inputs, step, services, bin_size, warmup, history, fmt, model_path,
     if series is not None:
         incidents = backtesting.backtest_counts(series, replay, progress=_note)
     else:
-        catalog, posts = _posts_for_counting(inputs, services, bin_size, skip_invalid, rejects)
+        catalog, posts = _posts_for_counting(inputs, services, bin_size, skip_invalid, rejects,
+                                             store_path=store_path)
         incidents = backtesting.backtest_posts(posts, catalog, replay,
                                                model=_model(model_path, catalog),
                                                services=list(services) or None,
@@ -231,7 +146,8 @@ def backtest(inputs, step, services, bin_size, warmup, history, fmt, model_path,
 
 
 @main.command()
-@input_options
+@input_options(required=False)
+@store_option
 @click.option("--service", "services", multiple=True, metavar="KEY",
               help="Only this catalog key (repeatable; posts input). For a count CSV: the "
                    "service name (default: the file name).")
@@ -240,14 +156,15 @@ def backtest(inputs, step, services, bin_size, warmup, history, fmt, model_path,
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="Where to write the baselines (JSON).")
 @_fail_cleanly
-def baseline(inputs, services, bin_size, output, skip_invalid, rejects):
+def baseline(inputs, store_path, services, bin_size, output, skip_invalid, rejects):
     """Fit each service's seasonal baseline on history, once, for later `detect --baseline`.
 
     A scheduled run then judges today's posts against weeks of history without reading them
     again. Surges found in the history are left out of the fit. Give at least a day of
     history; a week adds a weekend factor, two weeks a factor per weekday.
 
-    INPUT is posts (JSON Lines) or count CSVs (`timestamp`, `count` or `value`).
+    INPUT is posts (JSON Lines) or count CSVs (`timestamp`, `count` or `value`); --store
+    fits on the post store.
 
     \b
     Examples:
@@ -264,7 +181,8 @@ def baseline(inputs, services, bin_size, output, skip_invalid, rejects):
             fitted[key] = baseline_store.fit_service(counts)
         history = (min(c.index[0] for _, c in series), max(c.index[-1] for _, c in series))
     else:
-        catalog, posts = _posts_for_counting(inputs, services, bin_size, skip_invalid, rejects)
+        catalog, posts = _posts_for_counting(inputs, services, bin_size, skip_invalid, rejects,
+                                             store_path=store_path)
         counted = count_posts(posts, catalog, services=list(services) or None,
                               bin_size=bin_size, progress=_note)
         if counted is None:
@@ -296,14 +214,17 @@ def _count_csvs(inputs, services) -> list | None:
             for n, name in enumerate(csvs)]
 
 
-def _posts_for_counting(inputs, services, bin_size: str, skip_invalid: bool, rejects: str):
-    """Check the options, then read the posts: ``(catalog, posts)``."""
+def _posts_for_counting(inputs, services, bin_size: str, skip_invalid: bool, rejects: str, *,
+                        store_path=None, since=None, until=None):
+    """Check the options, then read the posts (files, or the store): ``(catalog, posts)``."""
     _check_bin(bin_size)
     catalog = load_catalog()
     for key in services:
         catalog.get(key)  # fail before reading a large input
-    posts = _read(inputs, skip_invalid, rejects)
-    _note(f"read {len(posts):,} posts")
+    posts = posts_from(inputs, store_path, skip_invalid, rejects, services=services, since=since,
+                       until=until)
+    if store_path is None:
+        _note(f"read {len(posts):,} posts")
     return catalog, posts
 
 
@@ -537,3 +458,13 @@ def services():
         for svc in members:
             click.echo(f"{svc.key:<20} {category:<10} {svc.name}")
 
+
+def _register_io_commands() -> None:
+    from outage_signals import cli_collect
+
+    for command in (cli_collect.collect, cli_collect.import_, cli_collect.export,
+                    cli_collect.store_info, cli_collect.configure):
+        main.add_command(command)
+
+
+_register_io_commands()

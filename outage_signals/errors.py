@@ -37,3 +37,22 @@ class ConfigError(OutageSignalsError):
 
 class InputError(OutageSignalsError):
     """An input file or argument cannot be used (missing, empty, wrong kind)."""
+
+
+class CredentialsError(OutageSignalsError):
+    """A collector has no credentials (the message names the variable to set) or they were refused."""
+
+
+class CollectError(OutageSignalsError):
+    """A collect stopped: the API refused, or kept failing past the retry budget.
+
+    Everything collected before the failure is already saved; running again resumes.
+    """
+
+
+class RateLimited(CollectError):
+    """A rate-limit wait would be longer than the run may wait; ``wait`` in seconds."""
+
+    def __init__(self, message: str, wait: float):
+        super().__init__(message)
+        self.wait = wait

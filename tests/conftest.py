@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -65,3 +66,42 @@ def add_outage(rate: np.ndarray, index: pd.DatetimeIndex, start: pd.Timestamp, m
     out[i:i + minutes] += peak * (1 - np.exp(-(t + 0.5) / 2)) * (
         plateau + (1 - plateau) * np.exp(-t / decay_min))
     return out
+
+
+_LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+
+
+def _guarded(connect):
+    def guarded(sock, address, *args):
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and address[0] not in _LOOPBACK:
+            raise OSError(f"tests may not reach {address[0]}: only 127.0.0.1 is allowed")
+        return connect(sock, address, *args)
+    return guarded
+
+
+@pytest.fixture(autouse=True)
+def _loopback_only(monkeypatch):
+    """No test reaches any address but loopback (the fake APIs run on 127.0.0.1)."""
+    monkeypatch.setattr(socket.socket, "connect", _guarded(socket.socket.connect))
+    monkeypatch.setattr(socket.socket, "connect_ex", _guarded(socket.socket.connect_ex))
+
+
+@pytest.fixture
+def fake_api():
+    from tests.fakeapi import FakeAPI
+
+    with FakeAPI() as api:
+        yield api
+
+
+@pytest.fixture
+def no_sleep(monkeypatch):
+    """Record instead of sleeping: prawcore's retry pauses and rate-limit pacing, tweepy's
+    rate-limit wait. Returns the list of requested sleeps (seconds)."""
+    import prawcore.rate_limit
+    import prawcore.sessions
+
+    slept: list[float] = []
+    monkeypatch.setattr(prawcore.sessions.time, "sleep", slept.append)
+    monkeypatch.setattr(prawcore.rate_limit.time, "sleep", slept.append)
+    return slept
