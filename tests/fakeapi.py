@@ -53,6 +53,13 @@ class Drop:
     fraction: float = 0.5
 
 
+@dataclass
+class Slow:
+    """Answer with the real response after ``delay`` seconds (a server slower than the timeout)."""
+
+    delay: float
+
+
 class FakeAPI:
     def __init__(self) -> None:
         self.routes: list[tuple[str, re.Pattern[str], Callable[..., Reply | Drop]]] = []
@@ -93,7 +100,7 @@ class FakeAPI:
             return handler
         return register
 
-    def fail(self, prefix: str, *faults: Reply | Drop | str) -> None:
+    def fail(self, prefix: str, *faults: Reply | Drop | Slow | str) -> None:
         """Replace the next responses to paths starting with ``prefix``, in order. A ``str`` is
         sent as a 200 body that is not valid JSON; ``Drop()`` with no reply drops the real one."""
         for fault in faults:
@@ -159,7 +166,9 @@ class FakeAPI:
         h.wfile.write(data)
 
 
-def _as_fault(fault: Reply | Drop | str) -> Callable[[Reply], Reply | Drop]:
+def _as_fault(fault: Reply | Drop | Slow | str) -> Callable[[Reply], Reply | Drop]:
+    if isinstance(fault, Slow):
+        return lambda real: Reply(real.status, real.body, real.headers, delay=fault.delay)
     if isinstance(fault, str):
         return lambda real: Reply(200, fault, real.headers)
     if isinstance(fault, Drop):

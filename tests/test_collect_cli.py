@@ -148,7 +148,7 @@ def test_import_twice_changes_nothing_and_exports(tmp_path):
     assert "wrote 1 posts" in run("export", "--store", str(db), "-o", str(out)).stderr
 
 
-def test_killed_mid_collect_then_resumed(reddit_env, tmp_path, no_sleep):
+def test_killed_mid_collect_then_resumed(reddit_env, tmp_path, no_sleep, monkeypatch):
     """A collect killed with SIGKILL between pages loses nothing and duplicates nothing."""
     fake = FakeReddit(reddit_env, recent_items(40, step_minutes=1), page_size=5)
     db = tmp_path / "posts.db"
@@ -184,11 +184,8 @@ def test_killed_mid_collect_then_resumed(reddit_env, tmp_path, no_sleep):
         ((_, _, _query, state),) = [c for c in store.checkpoints() if c[2] == "search:all:slack down"]
         assert state["pending"]["cursor"] == "t3_r014"
     reddit_env.requests.clear()
-    os.environ["OUTAGE_SIGNALS_CONFIG"] = str(config)
-    try:
-        result = run("collect", "reddit", "--service", "slack", "--since", "3h", "--store", str(db))
-    finally:
-        del os.environ["OUTAGE_SIGNALS_CONFIG"]
+    monkeypatch.setenv("OUTAGE_SIGNALS_CONFIG", str(config))
+    result = run("collect", "reddit", "--service", "slack", "--since", "3h", "--store", str(db))
     assert result.exit_code == 0, result.stderr
     assert "resuming an unfinished pass" in result.stderr
     searches = [r for r in reddit_env.requests if r.path == "/r/all/search/"
@@ -197,3 +194,44 @@ def test_killed_mid_collect_then_resumed(reddit_env, tmp_path, no_sleep):
     with PostStore(db) as store:
         ids = [p.id for p in store.posts()]
     assert sorted(ids) == sorted(d["id"] for d in fake.items) and len(ids) == len(set(ids)) == 40
+
+
+def test_x_collect_killed_mid_run_then_resumed(fake_api, tmp_path, monkeypatch):
+    now = datetime.now(UTC)
+    FakeX(fake_api, [tweet(7000 + i, now - timedelta(minutes=1 + i), f"slack down {i}")
+                     for i in range(30)], page_size=10)
+    reached, release = threading.Event(), threading.Event()
+    original = fake_api._dispatch
+
+    def stall_on_page_3(req):
+        if req.query.get("next_token") == "tok20" and not release.is_set():
+            reached.set()
+            release.wait(20)
+        return original(req)
+
+    fake_api._dispatch = stall_on_page_3
+    db = tmp_path / "posts.db"
+    env = {**os.environ, "X_BEARER_TOKEN": BEARER, "OUTAGE_SIGNALS_X_API_URL": fake_api.url}
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "tests" / "run_cli_loopback_only.py"), "collect", "twitter",
+         "--service", "slack", "--since", "2h", "--store", str(db)],
+        env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert reached.wait(60), "the collector never asked for page 3"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        release.set()
+        if proc.poll() is None:
+            proc.kill()
+    with PostStore(db) as store:
+        assert store.count() == 20
+    fake_api.requests.clear()
+    monkeypatch.setenv("X_BEARER_TOKEN", BEARER)
+    monkeypatch.setenv("OUTAGE_SIGNALS_X_API_URL", fake_api.url)
+    result = run("collect", "twitter", "--service", "slack", "--since", "2h", "--store", str(db))
+    assert result.exit_code == 0, result.stderr
+    assert fake_api.requests[0].query["next_token"] == "tok20"
+    with PostStore(db) as store:
+        ids = [p.id for p in store.posts()]
+    assert len(ids) == len(set(ids)) == 30

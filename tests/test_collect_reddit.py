@@ -15,7 +15,7 @@ from outage_signals.retrying import RetryPolicy
 from outage_signals.source_settings import reddit_settings
 from outage_signals.storing import PostStore
 from tests.fake_reddit import CLIENT_ID, CLIENT_SECRET, FakeReddit, comment, submission
-from tests.fakeapi import Drop, Reply
+from tests.fakeapi import Drop, Reply, Slow
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 T0 = NOW.timestamp()
@@ -30,10 +30,10 @@ def one_query_catalog():
     return load_catalog({})
 
 
-def make_collector(api, **overrides):
+def make_collector(api, timeout=30, **overrides):
     settings = reddit_settings({}, client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
                                oauth_url=api.url, reddit_url=api.url, **overrides)
-    return RedditCollector(settings, now=lambda: NOW)
+    return RedditCollector(settings, timeout=timeout, now=lambda: NOW)
 
 
 def make_driver(api, store, sleeps=None, **kw):
@@ -116,6 +116,19 @@ def test_transient_failures_are_retried(fake_api, tmp_path, no_sleep, one_query_
         assert stored_ids(store) == [f"s{i:03d}" for i in range(5)]
     assert sleeps, "the driver backed off at least once"
     assert all(0.5 <= s <= 60 for s in sleeps)
+
+
+def test_a_server_slower_than_the_timeout_is_retried(fake_api, tmp_path, no_sleep,
+                                                     one_query_catalog):
+    FakeReddit(fake_api, slack_items(3))
+    fake_api.fail("/r/all/search/", Slow(1.0))
+    with PostStore(tmp_path / "s.db") as store:
+        driver = make_driver(fake_api, store)
+        driver.collector = make_collector(fake_api, timeout=0.3)
+        driver.collect(one_query_catalog.get("slack"), queries=ONE,
+                       since=NOW - timedelta(hours=1), until=NOW)
+        assert store.count() == 3
+    assert len(fake_api.paths("/r/all/search/")) == 2
 
 
 def test_persistent_failure_keeps_finished_pages_and_resumes(fake_api, tmp_path, no_sleep,

@@ -16,7 +16,7 @@ from outage_signals.retrying import RetryPolicy
 from outage_signals.source_settings import twitter_settings
 from outage_signals.storing import PostStore
 from tests.fake_x import BEARER, FakeX, tweet
-from tests.fakeapi import Drop, Reply
+from tests.fakeapi import Drop, Reply, Slow
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -112,6 +112,18 @@ def test_transient_failures_are_retried(fake_api, tmp_path, catalog, fault):
         make_driver(fake_api, store, sleeps).collect(catalog.get("slack"), since=minutes_ago(60))
         assert ids(store) == [str(1000 + i) for i in range(5)]
     assert len(sleeps) == 2
+
+
+def test_a_server_slower_than_the_timeout_is_retried(fake_api, tmp_path, catalog):
+    FakeX(fake_api, tweets(3))
+    fake_api.fail("/2/tweets", Slow(1.0))
+    sleeps: list[float] = []
+    with PostStore(tmp_path / "s.db") as store:
+        driver = make_driver(fake_api, store, sleeps)
+        driver.collector.client.session.timeout = 0.3
+        driver.collect(catalog.get("slack"), since=minutes_ago(60))
+        assert store.count() == 3
+    assert len(sleeps) == 1 and len(fake_api.requests) == 2
 
 
 def test_max_posts_budget_stops_and_continues(fake_api, tmp_path, catalog):

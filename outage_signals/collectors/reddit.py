@@ -28,6 +28,7 @@ from praw.exceptions import MissingRequiredAttributeException
 from outage_signals import __version__
 from outage_signals.catalog import Service
 from outage_signals.collectors.base import Collector, Page, Query, QueryUnavailable, Window
+from outage_signals.collectors.http import ClientSession
 from outage_signals.errors import ConfigError, CredentialsError
 from outage_signals.records import Post, format_time
 from outage_signals.retrying import Verdict
@@ -68,7 +69,7 @@ class RedditCollector(Collector):
     """Collects submissions (and optionally comments) for a service through a real praw client.
 
     ``settings``: resolved credentials and endpoints; ``requestor_kwargs`` passes a
-    ``requests.Session`` or timeout to prawcore (tests and proxies).
+    ``requests.Session`` to prawcore (proxies); ``timeout`` in seconds per request.
     """
 
     source = "reddit"
@@ -76,10 +77,9 @@ class RedditCollector(Collector):
     listing_cap = 1000
 
     def __init__(self, settings: RedditSettings, *, requestor_kwargs: dict[str, Any] | None = None,
-                 now=lambda: datetime.now(UTC)):
+                 timeout: float = 30.0, now=lambda: datetime.now(UTC)):
         kwargs = settings.praw_kwargs()
-        if requestor_kwargs:
-            kwargs["requestor_kwargs"] = requestor_kwargs
+        kwargs["requestor_kwargs"] = {"session": ClientSession(timeout), **(requestor_kwargs or {})}
         try:
             self.reddit = praw.Reddit(site_name=settings.site_name, **kwargs)
         except MissingRequiredAttributeException:

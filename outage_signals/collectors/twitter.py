@@ -25,6 +25,7 @@ import tweepy
 from outage_signals import __version__
 from outage_signals.catalog import Service
 from outage_signals.collectors.base import Collector, Page, Query, StaleCursor, Window
+from outage_signals.collectors.http import ClientSession
 from outage_signals.records import Post, format_time
 from outage_signals.retrying import Verdict
 from outage_signals.source_settings import DEFAULT_X_API_URL, TwitterSettings, redact_logs
@@ -51,21 +52,6 @@ def build_query(service: Service, max_length: int = 512) -> str:
     return f"({' OR '.join(names)}){tail}"
 
 
-class _RebasedSession(requests.Session):
-    """Sends tweepy's ``https://api.twitter.com`` requests to ``base`` with a timeout."""
-
-    def __init__(self, base: str, timeout: float):
-        super().__init__()
-        self.base = base
-        self.timeout = timeout
-
-    def request(self, method, url, *args, **kwargs):
-        if url.startswith(DEFAULT_X_API_URL):
-            url = self.base + url[len(DEFAULT_X_API_URL):]
-        kwargs.setdefault("timeout", self.timeout)
-        return super().request(method, url, *args, **kwargs)
-
-
 class TwitterCollector(Collector):
     """Collects posts for a service through a real ``tweepy.Client``.
 
@@ -80,7 +66,7 @@ class TwitterCollector(Collector):
         self.archive = archive
         self.page_size = 500 if archive else 100
         self.client = tweepy.Client(bearer_token=str(settings.bearer_token), wait_on_rate_limit=False)
-        self.client.session = _RebasedSession(settings.api_url, timeout)
+        self.client.session = ClientSession(timeout, rebase=(DEFAULT_X_API_URL, settings.api_url))
         redact_logs(str(settings.bearer_token))
         self._now = now
 
