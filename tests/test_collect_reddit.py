@@ -254,3 +254,55 @@ def test_missing_credentials_name_the_variables(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)  # no praw.ini here
     with pytest.raises(CredentialsError, match="REDDIT_CLIENT_ID"):
         RedditCollector(reddit_settings({}))
+
+
+def test_script_auth_sends_the_password_grant(fake_api, tmp_path, no_sleep, one_query_catalog):
+    FakeReddit(fake_api, slack_items(1))
+    with PostStore(tmp_path / "s.db") as store:
+        driver = make_driver(fake_api, store)
+        driver.collector = make_collector(fake_api, username="mod_bot", password="pw-s3cret")
+        driver.collect(one_query_catalog.get("slack"), queries=ONE,
+                       since=NOW - timedelta(hours=1), until=NOW)
+        assert store.count() == 1
+    (token,) = [r for r in fake_api.requests if r.path == "/api/v1/access_token"]
+    assert token.form == {"grant_type": "password", "username": "mod_bot", "password": "pw-s3cret"}
+
+
+def test_praw_ini_is_honoured(fake_api, tmp_path, no_sleep, one_query_catalog, monkeypatch):
+    import praw.config
+
+    for name in ("REDDIT_CLIENT_ID", "REDDIT_CLIENT_SECRET", "praw_client_id", "praw_client_secret"):
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / "praw.ini").write_text(
+        f"[monitor]\nclient_id = {CLIENT_ID}\nclient_secret = {CLIENT_SECRET}\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(praw.config.Config, "CONFIG", None)  # praw caches the files it read
+    FakeReddit(fake_api, slack_items(2))
+    settings = reddit_settings({}, site_name="monitor", oauth_url=fake_api.url,
+                               reddit_url=fake_api.url)
+    with PostStore(tmp_path / "s.db") as store:
+        driver = Driver(RedditCollector(settings, now=lambda: NOW), store,
+                        policy=RetryPolicy(sleep=lambda s: None), now=lambda: NOW)
+        driver.collect(one_query_catalog.get("slack"), queries=ONE,
+                       since=NOW - timedelta(hours=1), until=NOW)
+        assert store.count() == 2
+
+
+def test_reddit_rate_limit_headers_pace_the_next_request(fake_api, tmp_path, no_sleep,
+                                                         one_query_catalog):
+    FakeReddit(fake_api, slack_items(4), page_size=2)
+    original = fake_api._dispatch
+
+    def exhausted_after_page_1(req):
+        reply = original(req)
+        if req.path == "/r/all/search/" and "after" not in req.query:
+            reply.headers.update({"x-ratelimit-remaining": "0", "x-ratelimit-used": "100",
+                                  "x-ratelimit-reset": "42"})
+        return reply
+
+    fake_api._dispatch = exhausted_after_page_1
+    with PostStore(tmp_path / "s.db") as store:
+        make_driver(fake_api, store).collect(one_query_catalog.get("slack"), queries=ONE,
+                                             since=NOW - timedelta(hours=1), until=NOW)
+        assert store.count() == 4
+    assert any(40 <= s <= 43 for s in no_sleep), no_sleep  # praw waited for the reset

@@ -196,3 +196,16 @@ def test_missing_token_names_the_variable(monkeypatch):
     monkeypatch.delenv("TWITTER_BEARER_TOKEN", raising=False)
     with pytest.raises(CredentialsError, match="X_BEARER_TOKEN"):
         twitter_settings({})
+
+
+def test_same_window_twice_changes_nothing(fake_api, tmp_path, catalog):
+    FakeX(fake_api, tweets(7), page_size=3)
+    with PostStore(tmp_path / "s.db") as store:
+        window = {"since": minutes_ago(60), "until": minutes_ago(1)}
+        make_driver(fake_api, store).collect(catalog.get("slack"), **window)
+        rows = list(store._db.execute("SELECT * FROM posts ORDER BY id"))
+        sent = len(fake_api.requests)
+        report = make_driver(fake_api, store).collect(catalog.get("slack"), **window)
+        assert list(store._db.execute("SELECT * FROM posts ORDER BY id")) == rows
+    # until is exclusive: the post made exactly 1 minute ago is outside.
+    assert len(rows) == 6 and report.requests == 0 and len(fake_api.requests) == sent
