@@ -65,8 +65,32 @@ def _open_text(path: str) -> IO[str]:
     return open(path, encoding="utf-8")
 
 
+class RejectsSideFile:
+    """For readers with ``rejects_path``, ``rejected``, ``first_problem`` and ``_rejects``:
+    append one rejected line to the side file (opened on first use) and count it."""
+
+    rejects_path: str
+    rejected: int
+    first_problem: str | None
+    _rejects: IO[str] | None
+
+    def _reject(self, path: str, line: int, problem: str, raw: str) -> None:
+        if self._rejects is None:
+            self._rejects = open(self.rejects_path, "a", encoding="utf-8")
+        entry = {"path": path, "line": line, "problem": problem, "raw": raw.rstrip("\r\n")}
+        self._rejects.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        self.rejected += 1
+        if self.first_problem is None:
+            self.first_problem = f"{path}:{line}: {problem}"
+
+    def _close_rejects(self) -> None:
+        if self._rejects is not None:
+            self._rejects.close()
+            self._rejects = None
+
+
 @dataclass
-class RecordReader:
+class RecordReader(RejectsSideFile):
     """Reads post records from one or more inputs and keeps the count of rejected lines.
 
     ``skip_invalid``: write bad lines to ``rejects_path`` instead of raising.
@@ -87,9 +111,7 @@ class RecordReader:
             for path in expand_inputs(self.inputs):
                 yield from self._read_file(path)
         finally:
-            if self._rejects is not None:
-                self._rejects.close()
-                self._rejects = None
+            self._close_rejects()
 
     def _read_file(self, path: str) -> Iterator[Post]:
         name = "<stdin>" if path == "-" else path
@@ -108,7 +130,7 @@ class RecordReader:
                 if not raw.strip():
                     continue
                 try:
-                    post = post_from_dict(_decode(raw))
+                    post = post_from_dict(decode_json(raw))
                 except InvalidRecordError as exc:
                     err = InvalidRecordError(exc.problem, name, lineno)
                     if not self.skip_invalid:
@@ -123,17 +145,10 @@ class RecordReader:
             else:
                 handle.detach()
 
-    def _reject(self, path: str, line: int, problem: str, raw: str) -> None:
-        if self._rejects is None:
-            self._rejects = open(self.rejects_path, "a", encoding="utf-8")
-        entry = {"path": path, "line": line, "problem": problem, "raw": raw.rstrip("\n")}
-        self._rejects.write(json.dumps(entry, ensure_ascii=False) + "\n")
-        self.rejected += 1
-        if self.first_problem is None:
-            self.first_problem = f"{path}:{line}: {problem}"
 
 
-def _decode(raw: str) -> Any:
+def decode_json(raw: str) -> Any:
+    """``json.loads`` whose error is an :class:`InvalidRecordError` (no location)."""
     try:
         return json.loads(raw)
     except json.JSONDecodeError as exc:

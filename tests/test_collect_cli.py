@@ -45,6 +45,33 @@ def run(*args, **kw):
     return result
 
 
+def kill_collect_at(api, is_the_request, args, env) -> None:
+    """Run ``outage-signals ARGS`` in a loopback-only subprocess, hold the request for which
+    ``is_the_request(req)`` is true, and SIGKILL the process while it waits for the answer."""
+    reached, release = threading.Event(), threading.Event()
+    original = api._dispatch
+
+    def stall(req):
+        if is_the_request(req) and not release.is_set():
+            reached.set()
+            release.wait(20)
+        return original(req)
+
+    api._dispatch = stall
+    proc = subprocess.Popen([sys.executable, str(ROOT / "tests" / "run_cli_loopback_only.py"), *args],
+                            env={**os.environ, **env}, cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    try:
+        assert reached.wait(60), "the collector never sent the request to stall on"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        release.set()
+        if proc.poll() is None:
+            proc.kill()
+        api._dispatch = original
+
+
 def test_collect_reddit_into_store_and_file(reddit_env, tmp_path, no_sleep):
     FakeReddit(reddit_env, recent_items(12), page_size=5)
     db, out = tmp_path / "posts.db", tmp_path / "slack.jsonl"
@@ -152,33 +179,13 @@ def test_killed_mid_collect_then_resumed(reddit_env, tmp_path, no_sleep, monkeyp
     """A collect killed with SIGKILL between pages loses nothing and duplicates nothing."""
     fake = FakeReddit(reddit_env, recent_items(40, step_minutes=1), page_size=5)
     db = tmp_path / "posts.db"
-    reached, release = threading.Event(), threading.Event()
-    original = reddit_env._dispatch
-
-    def stall_on_page_4(req):
-        if req.query.get("after") == "t3_r014" and not release.is_set():
-            reached.set()
-            release.wait(20)
-        return original(req)
-
-    reddit_env._dispatch = stall_on_page_4
     # Only the first search term, so the pages are one pass.
     config = tmp_path / "config.toml"
     config.write_text('[services.slack]\nsearch_terms = ["slack down"]\nsubreddits = []\n'
                       'aliases = ["slack app"]\ncased_aliases = []\n')
-    env = {**os.environ, "OUTAGE_SIGNALS_CONFIG": str(config)}
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "tests" / "run_cli_loopback_only.py"), "collect", "reddit",
-         "--service", "slack", "--since", "3h", "--store", str(db)],
-        env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        assert reached.wait(60), "the collector never asked for page 4"
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(10)
-    finally:
-        release.set()
-        if proc.poll() is None:
-            proc.kill()
+    kill_collect_at(reddit_env, lambda req: req.query.get("after") == "t3_r014",
+                    ["collect", "reddit", "--service", "slack", "--since", "3h", "--store", str(db)],
+                    {"OUTAGE_SIGNALS_CONFIG": str(config)})
     with PostStore(db) as store:
         assert store.count() == 15  # pages 1-3 were committed with their checkpoint
         ((_, _, _query, state),) = [c for c in store.checkpoints() if c[2] == "search:all:slack down"]
@@ -200,30 +207,10 @@ def test_x_collect_killed_mid_run_then_resumed(fake_api, tmp_path, monkeypatch):
     now = datetime.now(UTC)
     FakeX(fake_api, [tweet(7000 + i, now - timedelta(minutes=1 + i), f"slack down {i}")
                      for i in range(30)], page_size=10)
-    reached, release = threading.Event(), threading.Event()
-    original = fake_api._dispatch
-
-    def stall_on_page_3(req):
-        if req.query.get("next_token") == "tok20" and not release.is_set():
-            reached.set()
-            release.wait(20)
-        return original(req)
-
-    fake_api._dispatch = stall_on_page_3
     db = tmp_path / "posts.db"
-    env = {**os.environ, "X_BEARER_TOKEN": BEARER, "OUTAGE_SIGNALS_X_API_URL": fake_api.url}
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "tests" / "run_cli_loopback_only.py"), "collect", "twitter",
-         "--service", "slack", "--since", "2h", "--store", str(db)],
-        env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        assert reached.wait(60), "the collector never asked for page 3"
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(10)
-    finally:
-        release.set()
-        if proc.poll() is None:
-            proc.kill()
+    kill_collect_at(fake_api, lambda req: req.query.get("next_token") == "tok20",
+                    ["collect", "twitter", "--service", "slack", "--since", "2h", "--store", str(db)],
+                    {"X_BEARER_TOKEN": BEARER, "OUTAGE_SIGNALS_X_API_URL": fake_api.url})
     with PostStore(db) as store:
         assert store.count() == 20
     fake_api.requests.clear()

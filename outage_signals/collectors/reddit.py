@@ -163,6 +163,18 @@ class RedditCollector(Collector):
         text = raw.get("title") or ""
         if body and body not in ("[removed]", "[deleted]"):
             text = f"{text}\n\n{body}"
+        return self._post(raw, text, service, query,
+                          {"kind": "submission", "num_comments": int(raw.get("num_comments") or 0)})
+
+    def _comment(self, item: Any, service: Service, query: Query) -> Post | None:
+        raw = vars(item)
+        body = raw.get("body") or ""
+        if body in ("", "[removed]", "[deleted]"):
+            return None
+        return self._post(raw, body, service, query, {"kind": "comment", "link_id": raw.get("link_id")})
+
+    def _post(self, raw: dict[str, Any], text: str, service: Service, query: Query,
+              extra: dict[str, Any]) -> Post:
         return Post(
             id=raw["id"], source=self.source, service=service.key, text=text,
             created_at=datetime.fromtimestamp(float(raw["created_utc"]), UTC),
@@ -170,22 +182,7 @@ class RedditCollector(Collector):
             url=WEB + raw["permalink"] if raw.get("permalink") else None,
             subreddit=_name(raw.get("subreddit")),
             meta=self._meta(query),
-            extra={"kind": "submission", "num_comments": int(raw.get("num_comments") or 0)},
-        )
-
-    def _comment(self, item: Any, service: Service, query: Query) -> Post | None:
-        raw = vars(item)
-        body = raw.get("body") or ""
-        if body in ("", "[removed]", "[deleted]"):
-            return None
-        return Post(
-            id=raw["id"], source=self.source, service=service.key, text=body,
-            created_at=datetime.fromtimestamp(float(raw["created_utc"]), UTC),
-            author=_name(raw.get("author")),
-            url=WEB + raw["permalink"] if raw.get("permalink") else None,
-            subreddit=_name(raw.get("subreddit")),
-            meta=self._meta(query),
-            extra={"kind": "comment", "link_id": raw.get("link_id")},
+            extra=extra,
         )
 
     # -- failures ----------------------------------------------------------------------------

@@ -23,7 +23,6 @@ archive's own provenance (for twarc2: ``retrieved_at`` in UTC, ``query_url``,
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from outage_signals import __version__
 from outage_signals.errors import InputError, InvalidRecordError
 from outage_signals.importers import reddit_dump, twarc2
 from outage_signals.importers.lines import check_input, decode_line, display_name, iter_raw_lines
+from outage_signals.jsonl import RejectsSideFile, decode_json
 from outage_signals.records import Post
 
 #: Archive formats :class:`ArchiveReader` understands.
@@ -46,7 +46,7 @@ _PARSERS: dict[str, Callable[[Any], list[Post] | None]] = {
 
 
 @dataclass
-class ArchiveReader:
+class ArchiveReader(RejectsSideFile):
     """Reads posts from archive files of one format and keeps count of what it read.
 
     ``fmt``: one of :data:`FORMATS`. ``service``: when set, written into every post's
@@ -84,9 +84,7 @@ class ArchiveReader:
             for path in self.inputs:
                 yield from self._read_file(path)
         finally:
-            if self._rejects is not None:
-                self._rejects.close()
-                self._rejects = None
+            self._close_rejects()
 
     def _read_file(self, path: str) -> Iterator[Post]:
         name = display_name(path)
@@ -100,11 +98,12 @@ class ArchiveReader:
             if raw.isspace():  # blank lines (isspace avoids copying a multi-MB line)
                 continue
             try:
-                posts = parse(_decode(decode_line(raw)))
+                posts = parse(decode_json(decode_line(raw)))
             except InvalidRecordError as exc:
                 if not self.skip_invalid:
                     raise InvalidRecordError(exc.problem, name, lineno) from None
-                self._reject(name, lineno, exc.problem, raw)
+                # Undecodable bytes become U+FFFD so the side file stays valid UTF-8 JSON.
+                self._reject(name, lineno, exc.problem, raw.decode("utf-8", errors="replace"))
                 continue
             if posts is None:
                 self.skipped_removed += 1
@@ -115,21 +114,3 @@ class ArchiveReader:
                     post.service = self.service
                 self.read += 1
                 yield post
-
-    def _reject(self, path: str, line: int, problem: str, raw: bytes) -> None:
-        if self._rejects is None:
-            self._rejects = open(self.rejects_path, "a", encoding="utf-8")
-        # Undecodable bytes become U+FFFD so the side file itself stays valid UTF-8 JSON.
-        text = raw.decode("utf-8", errors="replace").rstrip("\r\n")
-        entry = {"path": path, "line": line, "problem": problem, "raw": text}
-        self._rejects.write(json.dumps(entry, ensure_ascii=False) + "\n")
-        self.rejected += 1
-        if self.first_problem is None:
-            self.first_problem = f"{path}:{line}: {problem}"
-
-
-def _decode(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidRecordError(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
