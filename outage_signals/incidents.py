@@ -2,7 +2,9 @@
 
 :func:`build_incident` takes a :class:`~outage_signals.detecting.Surge` and the relevant posts
 of its service (a frame from :func:`outage_signals.pipeline.relevant_rows`) and fills every
-field of ``../shared/CONTRACT.md`` section 2: post and author counts, regions, sources, examples.
+field of ``../shared/CONTRACT.md`` section 2: post and author counts, regions, sources, examples;
+plus the spread fields of :mod:`outage_signals.spread` (``scope``, ``subregions``, ``first_regions``,
+and ``lift`` on each region).
 """
 
 from __future__ import annotations
@@ -13,33 +15,13 @@ import pandas as pd
 
 from outage_signals.counting import author_key
 from outage_signals.detecting import Surge
-from outage_signals.locating import country_name
 from outage_signals.records import format_time
+from outage_signals.spread import spread
 
 #: Columns that :func:`build_incident` reads from the relevant-posts frame.
 ROW_COLUMNS = ("service", "created_at", "author", "source", "id", "text", "url", "relevance",
                "country", "region")
 EXAMPLES = 3
-
-
-def regions(rows: pd.DataFrame) -> list[dict[str, Any]]:
-    """Countries reporting, largest first: ``code``, ``name``, ``posts`` (authors), ``share``.
-
-    ``share`` is of the located authors, so it says where reports come from among those we can
-    place; authors are counted once, where they were first located.
-    """
-    located = rows[rows["country"].notna()].copy()
-    if located.empty:
-        return []
-    located["who"] = author_key(located)
-    first = located.drop_duplicates("who")
-    counts = first.groupby("country").size().sort_values(ascending=False, kind="stable")
-    total = int(counts.sum())
-    return [
-        {"code": str(code), "name": country_name(str(code)), "posts": int(n),
-         "share": round(int(n) / total, 3)}
-        for code, n in counts.items()
-    ]
 
 
 def examples(rows: pd.DataFrame, n: int = EXAMPLES) -> list[dict[str, Any]]:
@@ -93,10 +75,14 @@ def build_incident(surge: Surge, rows: pd.DataFrame, until: pd.Timestamp) -> dic
     who = author_key(inside)
     by_source = inside.assign(who=who).drop_duplicates(["source", "who"]).groupby("source").size()
     fields = surge_fields(surge)
+    where = spread(rows, surge.start, stop)
     fields.update(
         posts=int(who.nunique()),
-        regions=regions(inside),
+        regions=where["regions"],
         sources={str(k): int(v) for k, v in by_source.sort_values(ascending=False).items()},
         examples=examples(inside),
+        scope=where["scope"],
+        subregions=where["subregions"],
+        first_regions=where["first_regions"],
     )
     return fields

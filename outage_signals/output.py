@@ -16,7 +16,11 @@ FORMATS = ("table", "json", "csv")
 TABLE_WIDTH = 80
 
 CSV_COLUMNS = ("service", "level", "start", "start_low", "start_high", "detected_at", "peak_at",
-               "end", "posts", "baseline_per_min", "peak_per_min", "ratio", "regions", "sources")
+               "end", "posts", "baseline_per_min", "peak_per_min", "ratio", "regions", "sources",
+               "scope", "subregions", "first_regions")
+#: Scope labels as the table shows them (10 columns are left for WHERE).
+SCOPE_SHORT = {"local": "loc", "national": "natl", "multi-country": "mult", "global": "glob",
+               "unknown": "?"}
 
 
 def to_json(incidents: Sequence[dict[str, Any]]) -> str:
@@ -29,7 +33,9 @@ def to_csv(incidents: Sequence[dict[str, Any]]) -> str:
     writer.writerow(CSV_COLUMNS)
     for inc in incidents:
         row = dict(inc)
-        row["regions"] = ";".join(f"{r['code']}:{r['share']}" for r in inc["regions"])
+        for key in ("regions", "subregions"):
+            row[key] = ";".join(f"{r['code']}:{r['share']}" for r in inc.get(key, []))
+        row["first_regions"] = ";".join(f"{r['code']}:{r['posts']}" for r in inc.get("first_regions", []))
         row["sources"] = ";".join(f"{k}:{v}" for k, v in inc["sources"].items())
         writer.writerow(["" if row.get(c) is None else row[c] for c in CSV_COLUMNS])
     return buffer.getvalue()
@@ -64,9 +70,9 @@ def to_table(incidents: Sequence[dict[str, Any]], width: int = TABLE_WIDTH) -> s
     lines = [header[:width]]
     for inc in incidents:
         regions = inc["regions"]
-        where = f"{regions[0]['code']} {regions[0]['share']:.0%}" if regions else "-"
-        if len(regions) > 1:
-            where += f" +{len(regions) - 1}"
+        where = f"{regions[0]['code']}{regions[0]['share']:.0%}" if regions else "-"
+        if inc.get("scope"):
+            where += f" {SCOPE_SHORT.get(inc['scope'], inc['scope'])}"
         ratio = f"{inc['ratio']:.0f}×" if inc["ratio"] >= 10 else f"{inc['ratio']:.1f}×"
         line = (f"{_fit(inc['service'], 12):<12} {inc['level']:<8} {_hm(inc['start']):<11} "
                 f"{_interval_minutes(inc):<4} {_hm(inc['end']):<11} {inc['peak_per_min']:>6.1f} "
@@ -76,7 +82,8 @@ def to_table(incidents: Sequence[dict[str, Any]], width: int = TABLE_WIDTH) -> s
         lines.append(line)
     years = sorted({inc["start"][:4] for inc in incidents})
     lines.append(f"{len(incidents)} incident(s); dates in {'/'.join(years)}, times UTC; WHERE: top "
-                 "country, +N more")
+                 "country and share, scope")
+    lines.append("(loc = one region, natl = one country, mult = 2-4 countries, glob = 5 or more)")
     lines.append("--format json gives every field")
     return "\n".join(lines) + "\n"
 

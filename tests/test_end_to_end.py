@@ -43,8 +43,10 @@ def test_replay_incident_carries_every_contract_field(replay_incidents):
     inc = next(i for i in replay_incidents if i["level"] == "likely")
     assert list(inc) == ["service", "start", "start_low", "start_high", "detected_at", "peak_at",
                          "end", "level", "posts", "baseline_per_min", "peak_per_min", "ratio",
-                         "regions", "sources", "examples"]
-    assert inc["regions"][0]["code"] == "US"
+                         "regions", "sources", "examples", "scope", "subregions", "first_regions"]
+    assert inc["regions"][0]["code"] == "US" and inc["scope"] == "global"
+    assert all(r["code"].count("-") == 1 for r in inc["subregions"])
+    assert inc["first_regions"] and all(r["posts"] >= 1 for r in inc["first_regions"])
     assert sum(r["share"] for r in inc["regions"]) == pytest.approx(1.0, abs=0.01)
     assert [r["posts"] for r in inc["regions"]] == sorted((r["posts"] for r in inc["regions"]),
                                                           reverse=True)
