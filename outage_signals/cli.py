@@ -366,6 +366,34 @@ def label(inputs, labeled, ask_kind, model_path, skip_invalid, rejects):
     _note(str(summary))
 
 
+@main.command("evaluate-locations")
+@click.argument("cases", required=False, type=click.Path(exists=True, dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@click.option("--misses", type=click.IntRange(min=0), default=20, show_default=True,
+              help="How many wrong cases to list (text format).")
+@_fail_cleanly
+def evaluate_locations(cases, fmt, misses):
+    """Accuracy of the location chain on labelled cases (default: the bundled set).
+
+    CASES is JSON Lines of {"id", "method", "kind", "post": {...}, "country", "region"}
+    (data/locations/README.md). Reports country and region accuracy per expected method and
+    per kind, the share of junk strings that resolve to nothing, and the wrong cases.
+
+    \b
+    Examples:
+      outage-signals evaluate-locations
+      outage-signals evaluate-locations my-cases.jsonl --format json
+    """
+    from outage_signals import location_eval
+
+    report = location_eval.evaluate(location_eval.read_cases(cases or location_eval.bundled_cases_path()))
+    if fmt == "json":
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        click.echo(location_eval.render(report, misses), nl=False)
+
+
 @main.command()
 @input_options
 @click.option("-o", "--output", default="-", show_default=True,
