@@ -10,7 +10,9 @@ The resolution chain tries, in order, and records which step answered as ``metho
    Canada); without one the most populous candidate wins. Two-letter abbreviations only count
    as qualifiers, never alone. Strings that name no place ("earth", "she/her") give nothing.
 
-Coordinates, place names in the text and subreddits are later steps (issue 6).
+Between the two, ``coordinates``: an exact point, reverse geocoded offline to the nearest town
+of 5,000+ people (:mod:`outage_signals.reverse_geocoding`, GeoNames data). Place names in the
+text and subreddits are later steps.
 """
 
 from __future__ import annotations
@@ -143,6 +145,12 @@ def locate(post: Post) -> dict | None:
     found = resolve_place(post.place)
     if found:
         return {"country": found[0], "region": found[1], "method": "place"}
+    if post.coordinates is not None:
+        from outage_signals.reverse_geocoding import reverse
+
+        found = reverse(*post.coordinates)
+        if found:
+            return {"country": found[0], "region": found[1], "method": "coordinates"}
     found = resolve_profile(post.user_location)
     if found:
         return {"country": found[0], "region": found[1], "method": "profile"}
