@@ -12,7 +12,8 @@ The resolution chain tries, in order, and records which step answered as ``metho
 
 Between the two, ``coordinates``: an exact point, reverse geocoded offline to the nearest town
 of 5,000+ people (:mod:`outage_signals.reverse_geocoding`, GeoNames data). Place names in the
-text and subreddits are later steps.
+text (after a locative cue word, :mod:`outage_signals.text_places`) and the subreddit
+(:mod:`outage_signals.subreddit_places`, ``data/subreddits.tsv``) come last.
 """
 
 from __future__ import annotations
@@ -154,6 +155,15 @@ def locate(post: Post) -> dict | None:
     found = resolve_profile(post.user_location)
     if found:
         return {"country": found[0], "region": found[1], "method": "profile"}
+    from outage_signals.subreddit_places import resolve_subreddit
+    from outage_signals.text_places import resolve_text
+
+    found = resolve_text(post.text, lang=post.lang)
+    if found:
+        return {"country": found[0], "region": found[1], "method": "text"}
+    found = resolve_subreddit(post.subreddit)
+    if found:
+        return {"country": found[0], "region": found[1], "method": "subreddit"}
     return None
 
 

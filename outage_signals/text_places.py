@@ -1,25 +1,17 @@
 """Place names in a post's own words: the text step of the location chain (issue 6).
 
-A gazetteer name (``data/places.tsv``) counts only where the post says the trouble is
-*somewhere*: right after a locative cue word ("down all over Lisbon", "caído en Madrid",
-"Störung in Hamburg", "panne SFR à Lyon", "storing in Utrecht"), as a hashtag ("#Madrid"), or
-in Japanese before a particle ("東京で", "大阪の", "札幌周辺"). A wrong country is worse than
-none, so every doubt ends in ``None``:
-
-* Latin-script names must be capitalised; names under four letters count only as capitalised
-  country abbreviations ("UK", "USA"), never as nicknames ("LA", "NYC") or state codes.
-* A capitalised word right after the name makes it part of a longer proper name ("Paris
-  Hilton", "Washington Post", "China Mobile"), unless it is itself a place, a service or a
-  common sentence word; so do a possessive ("Victoria's Secret") and a few telling nouns
-  ("Jordan shoes", "Turkey dinner"). "Made in China" is a product, not a place.
-* Names of catalog services never count. A name shared by places in different countries
-  counts only when one is clearly the largest (:data:`DOMINANCE`) or a qualifier decides
-  ("in Atlanta, Georgia", "in Paris, TX", "in London Ontario").
-
-Of several places, the first with a qualifier wins, else the most populous; if they name
-different countries the first is kept. Speed: one precompiled expression finds cues, hashtags
-and Japanese names; each hit costs a few dictionary look-ups, and a post with no capitalised
-word after a cue costs one scan.
+A gazetteer name counts only where the post says the trouble is *somewhere*: after a locative
+cue word ("down all over Lisbon", "caído en Madrid", "panne à Lyon"), as a capitalised hashtag
+("#Madrid"), or in Japanese before a particle ("東京で", "札幌周辺"). A wrong country is worse
+than none, so doubt gives ``None``: names must be capitalised; under four letters only
+capitalised countries count ("UK", not "LA" or "NYC"); what follows may show the name is part
+of something else ("Paris Hilton", "Victoria's Secret", "Jordan shoes"); "made in China" is an
+origin; service names never count; a name shared across countries needs a clear population
+lead (:data:`DOMINANCE`) or a qualifier ("Atlanta, Georgia", "Paris, TX", "London Ontario").
+Of several places the first qualified one wins, else the most populous, or the first if they
+disagree on the country. Speed: one precompiled expression finds cue words before a capital
+(two more with literal first characters find hashtags and Japanese names); a hit costs a few
+dict look-ups, and a post without one costs only the scans.
 """
 
 from __future__ import annotations
@@ -33,9 +25,14 @@ import pycountry
 from outage_signals.catalog import Catalog, load_catalog
 from outage_signals.locating import Candidate, _norm, gazetteer
 
-#: Locative cue words by language (ISO 639-1). "here in" and "aqui em" end in a cue already.
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+#: Locative cue words by language (ISO 639-1); "here in" and "aqui em" end in a cue already.
 CUES: dict[str, tuple[str, ...]] = {
-    "en": ("in", "across", "around", "all over", "throughout", "near", "from"),
+    "en": ("in", "across", "around", "all over", "throughout", "whole of", "near", "from"),
     "es": ("en", "por todo", "por toda"),
     "pt": ("em", "no", "na"),
     "de": ("in", "im", "bei", "ganz"),
@@ -43,59 +40,55 @@ CUES: dict[str, tuple[str, ...]] = {
     "it": ("a", "in", "su"),
     "nl": ("in", "te", "rond"),
 }
-#: Cues that are also English words before capitalised nouns ("a Chicago pizza", "no Netflix"):
-#: they count only when the post's language is known to be one that uses them.
-_LANG_ONLY = frozenset({"a", "no"})
-#: The largest of same-named places must be this many times larger than any namesake elsewhere.
+#: The largest of same-named places must be this many times larger than any namesake abroad.
 DOMINANCE = 4.5
 
-#: Names far more often something else: a programming language, Christmas in Portuguese
-#: ("no Natal"), a French party ("En Marche"), the German train ("im Zug"), and a nickname
-#: shared by California and Cali, Colombia.
-_NEVER = frozenset({"java", "natal", "marche", "zug", "cali"})
-#: Places that are also given names: "an email from Jordan" or "#Chelsea" is a person.
-_PEOPLE = frozenset({"jordan", "chad", "georgia", "victoria", "florence", "charlotte", "madison",
-                     "jackson", "austin", "dallas", "houston", "lincoln", "aurora", "savannah",
-                     "brooklyn", "regina", "sofia", "salvador", "adelaide", "darwin", "hamilton",
-                     "preston", "chandler", "gilbert", "lawrence", "henderson", "montgomery",
-                     "paris", "sydney", "santiago", "augusta", "eugene", "phoenix", "chelsea"})
-#: Words that make the place before them a thing: sneakers, food, tableware, fonts, clubs, media.
-_THING_AFTER = frozenset({
-    "shoes", "shoe", "sneakers", "sneaker", "retro", "retros", "dinner", "sandwich", "breast",
-    "roast", "burger", "bacon", "leg", "legs", "trot", "plate", "plates", "porcelain", "dishes",
-    "cabinet", "doll", "font", "fonts", "typeface", "post", "times", "tribune", "herald", "fc",
-    "united", "city", "county", "rovers", "hilton", "secret", "syndrome", "agreement", "accords",
-    "mobile", "telecom", "unicom", "airlines", "airways", "instruments", "roadhouse"})
-#: Capitalised words that may follow a place without making it a longer proper name.
-_SENTENCE_AFTER = frozenset({
-    "i", "is", "are", "anyone", "anybody", "any", "everyone", "still", "since", "now", "today",
-    "tonight", "again", "and", "but", "or", "so", "too", "right", "rn", "atm", "lol", "lmao",
-    "smh", "wtf", "omg", "ugh", "help", "please", "pls", "why", "what", "it", "my", "no", "not",
-    "just", "also", "all", "this", "down", "outage", "internet", "wifi", "service", "power",
-    "seit", "heute", "jetzt", "gerade", "auch", "kein", "keine", "und", "wieder", "netz", "wlan",
-    "störung", "ausfall", "handy", "empfang", "hoy", "desde", "sin", "ya", "ahora", "hoje", "sem",
-    "agora", "depuis", "et", "pas", "panne", "encore", "oggi", "anche", "non", "ancora", "sinds",
-    "vandaag", "geen", "ook", "storing"})
-#: Lower-case words allowed inside a multi-word name ("Rio de Janeiro", "Frankfurt am Main").
-_JOINERS = frozenset({"de", "do", "da", "dos", "das", "del", "la", "las", "los", "el", "y", "e",
-                      "and", "of", "the", "upon", "on", "am", "an", "der", "du", "des", "en", "di"})
-#: A direction before a name is skipped ("in South London"), except before continents.
-_DIRECTIONS = frozenset({"north", "south", "east", "west", "central", "downtown", "northern",
-                         "southern", "eastern", "western", "nord", "süd", "sud", "ost", "norte"})
-#: Words before a cue that make it a product's or person's origin ("made in China").
-_ORIGIN = frozenset({"made", "born", "raised", "designed", "manufactured", "assembled", "hecho",
-                     "fabricado", "fabriqué", "fabrique", "fatto", "feito", "hergestellt"})
+# English puts "a" and "no" before capitalised nouns ("a Chicago pizza"): unless the post's
+# language is known, the place must then end the clause or go on in Romance words.
+_LANG_ONLY = _words("a no")
+_ROMANCE_AFTER = _words("da de desde depuis non não pas e et ma mais pure anche também oggi hoje inteiro")
+# Names far more often something else: a programming language, Christmas ("no Natal"), a party
+# ("En Marche"), the train ("im Zug"), a nickname of both California and Cali, Colombia.
+_NEVER = _words("java natal marche zug cali")
+# Also given names: after "from" and as hashtags they are people ("an email from Jordan").
+_PEOPLE = _words("jordan chad georgia victoria florence charlotte madison jackson austin dallas houston "
+                 "lincoln aurora savannah brooklyn regina sofia salvador adelaide darwin hamilton preston "
+                 "chandler gilbert lawrence henderson montgomery paris sydney santiago augusta eugene "
+                 "phoenix chelsea")
+# Nouns that make the place before them a thing: sneakers, food, tableware, fonts, clubs, media.
+_THING_AFTER = _words("shoes shoe sneakers retro retros dinner sandwich breast roast burger bacon leg legs "
+                      "trot plate plates porcelain dishes cabinet doll font fonts typeface post times "
+                      "tribune herald fc united city county rovers hilton secret syndrome agreement accords "
+                      "mobile telecom unicom airlines airways instruments roadhouse")
+# Capitalised words that may follow a place without making it part of a longer proper name.
+_SENTENCE_AFTER = _words(
+    "i is are anyone anybody any everyone still since now today tonight again and but or so too on for at "
+    "with right rn atm lol lmao smh wtf omg ugh help please pls why what it my no not just also all this "
+    "down outage internet wifi service power seit heute jetzt gerade auch kein keine und wieder netz wlan "
+    "störung ausfall handy empfang hoy desde sin ya ahora hoje sem agora depuis et pas panne encore oggi "
+    "anche non ancora sinds vandaag geen ook storing")
+# Lower-case words allowed inside a multi-word name ("Rio de Janeiro", "Frankfurt am Main").
+_JOINERS = _words("de do da dos das del la las los el y e and of the upon on am an der du des en di")
+# A direction before a name is skipped ("in South London"), but not before a continent.
+_DIRECTIONS = _words("north south east west central downtown northern southern eastern western nord süd "
+                     "sud ost norte")
+_CONTINENTS = _words("america asia africa europe")
+# Words before the cue that make it an origin, not a location ("made in China").
+_ORIGIN = _words("made born raised designed manufactured assembled hecho fabricado fabriqué fatto feito "
+                 "hergestellt")
 
 _UPPER = "".join(re.escape(c) for c in map(chr, [*range(0x41, 0x250), *range(0x1E00, 0x1F00)])
                  if c.isupper())
-_CASELESS = r"[^\W\d_\u0000-\u024f\u1e00-\u1eff]"  # a letter of another script (名, Москва)
+_CASELESS = r"[^\W\d_\u0000-\u024f\u1e00-\u1eff]"  # a letter of another script: 東, Москва
+_TAG = re.compile(r"(?<![\w#&])#([^\W_]\w*)")
 _KATAKANA = re.compile("[\u30a0-\u30ff]")
-_COMPOUND = re.compile("[\u30a0-\u30ff南北中東西央]")  # katakana, or a direction: 南アメリカ
-# A word of a name; "." continues it only before a letter ("D.C."); then its punctuation.
+_COMPOUND = re.compile("[\u30a0-\u30ff南北中東西央]")  # before katakana: "南アメリカ" is no America
+# A word of a name ("." continues it only before a letter, as in "D.C."), then its punctuation.
 _TOKEN = re.compile(r"([^\W_](?:[\w'’&\-]|\.(?=[^\W\d_]))*)([^\w\s]*)[ \t\u00a0]*")
 _WORD_BEFORE = re.compile(r"(\w+)\W*$")
 
 Place = tuple[str, str | None]
+Tokens = list[tuple[str, str]]  # (word, punctuation after it)
 
 
 class _Hit(NamedTuple):
@@ -105,7 +98,7 @@ class _Hit(NamedTuple):
 
 
 class TextPlaces:
-    """Resolver built once from the gazetteer and a service catalog (the packaged one by default)."""
+    """Resolver built once from the gazetteer and a catalog (the packaged one by default)."""
 
     def __init__(self, catalog: Catalog | None = None) -> None:
         catalog = load_catalog({}) if catalog is None else catalog
@@ -116,37 +109,30 @@ class TextPlaces:
         for key, cands in self.names.items():  # hashtags drop spaces: #SaoPaulo, #NewYork
             tag = re.sub(r"[\s.'’\-]", "", key)
             self.tags[tag] = self.tags.get(tag, ()) + cands
-        japanese = sorted((k for k in self.names if re.search("[\u3040-\u9fff]", k)), key=len, reverse=True)
         cues = sorted({c for cs in CUES.values() for c in cs}, key=len, reverse=True)
         cue_re = "|".join(re.escape(c).replace("\\ ", r"\s+") for c in cues)
-        self.pattern = re.compile(
-            rf"(?<![\w#@'’\-])(?P<cue>(?i:{cue_re}))\s+(?=(?i:the\s+)?(?:[{_UPPER}]|{_CASELESS}))"
-            rf"|(?<![\w#&])#(?P<tag>[^\W_]\w*)"
-            rf"|(?P<ja>{'|'.join(map(re.escape, japanese))})(?=で|の|は|周辺|全域)")
+        self.cue_re = re.compile(rf"(?<![\w#@'’\-])(?i:{cue_re})\s+"
+                                 rf"(?=(?i:the\s+)?(?:[{_UPPER}]|{_CASELESS}))")
+        japanese = sorted((k for k in self.names if re.search("[\u3040-\u9fff]", k)), key=len, reverse=True)
+        self.ja_re = re.compile(f"({'|'.join(map(re.escape, japanese))})(?=で|の|は|周辺|全域)")
         self.cue_sets = {lang: frozenset(cs) for lang, cs in CUES.items()}
-        self.default_cues = frozenset(c for cs in CUES.values() for c in cs) - _LANG_ONLY
+        self.all_cues = frozenset(c for cs in CUES.values() for c in cs)
 
     def resolve(self, text: str | None, *, lang: str | None = None) -> Place | None:
-        """``(country, region or None)`` named in ``text``, or ``None``.
+        """``(country, region or None)`` for the place ``text`` says it is in, or ``None``.
 
-        ``lang`` (ISO 639-1, as X and Bluesky report it) restricts cues to that language; an
-        unknown or missing language uses every cue except :data:`_LANG_ONLY`.
+        ``lang`` (ISO 639-1 as X and Bluesky report it, e.g. "pt" or "pt-BR") limits the cue
+        words to that language's; an unknown or missing language allows all of them.
         """
         if not text:
             return None
-        cues = self.cue_sets.get((lang or "").split("-")[0].lower(), self.default_cues)
-        hits: list[_Hit] = []
-        for m in self.pattern.finditer(text):
-            if m["cue"]:
-                hit = self._after_cue(text, m, cues)
-            elif m["tag"]:
-                hit = self._hashtag(m["tag"].replace("_", ""))
-            else:
-                # A katakana name ending a compound is not the place: "南アメリカの", "ラテンアメリカ".
-                inside = m.start() and _KATAKANA.match(m["ja"]) and _COMPOUND.match(text, m.start() - 1)
-                hit = None if inside else _decide(self.names[m["ja"]], ())
-            if hit:
-                hits.append(hit)
+        cues = self.cue_sets.get((lang or "").split("-")[0].lower())
+        found = [(m.start(), self._after_cue(text, m, cues)) for m in self.cue_re.finditer(text)]
+        found += [(m.start(), self._hashtag(m[1].replace("_", ""))) for m in _TAG.finditer(text)]
+        for m in self.ja_re.finditer(text):
+            inside = m.start() and _KATAKANA.match(m[1]) and _COMPOUND.match(text, m.start() - 1)
+            found.append((m.start(), None if inside else _decide(self.names[m[1]], ())))
+        hits = [hit for _, hit in sorted(found, key=lambda f: f[0]) if hit]
         if not hits:
             return None
         qualified = [h for h in hits if h.qualified]
@@ -156,103 +142,92 @@ class TextPlaces:
             return hits[0].place
         return max(hits, key=lambda h: h.population).place
 
-    def _after_cue(self, text: str, m: re.Match[str], cues: frozenset[str]) -> _Hit | None:
-        cue = " ".join(m["cue"].casefold().split())
-        if cue not in cues:
+    def _after_cue(self, text: str, m: re.Match[str], cues: frozenset[str] | None) -> _Hit | None:
+        cue = " ".join(m[0].casefold().split())
+        if cue not in (cues or self.all_cues):
             return None
         before = _WORD_BEFORE.search(text, max(0, m.start() - 24), m.start())
-        if before and before[1].casefold() in _ORIGIN:
-            return None
         tokens = _tokens(text, m.end())
-        if not tokens:
+        if (before and before[1].casefold() in _ORIGIN) or not tokens:
             return None
         found = self._name(tokens, 0)
         if found is None and tokens[0][0].casefold() == "the":
             found = self._name(tokens, 1)
-        if found is None:
+        if found is None or (cue == "from" and found[0] in _PEOPLE):
             return None
         key, end, cands = found
-        if cue == "from" and key in _PEOPLE:
-            return None
         sep, rest = tokens[end - 1][1], tokens[end:]
         if not rest or sep not in ("", ","):
             return _decide(cands, ())
-        quals = self._lookup(rest[:3], qualifier=True)
+        # Codes such as "ON" or "IN" qualify only where the name is not shouted in capitals.
+        quals = next(filter(None, (self._lookup(rest[:n], codes=not tokens[end - 1][0].isupper())
+                                   for n in (3, 2, 1) if len(rest) >= n)), ())
         hit = _decide(cands, quals)
-        if sep == "," or (hit and hit.qualified):
+        if hit and hit.qualified:
             return hit
-        word = rest[0][0]
-        if word.casefold() in _THING_AFTER or (key == "jordan" and word[0].isdigit()):  # Jordan 1s
+        word = rest[0][0].casefold()
+        if cues is None and cue in _LANG_ONLY and sep == "" and word not in _ROMANCE_AFTER:
             return None
-        if quals or word.casefold() in _SENTENCE_AFTER or word[0].islower() or self._service(rest):
+        if sep == "," or quals or (self._service(rest) and word not in _THING_AFTER):
             return hit
-        return None  # a capitalised stranger: "Paris Hilton", "China Mobile"
+        if word in _THING_AFTER or (key == "jordan" and word[0].isdigit()):  # "Jordan 1s"
+            return None
+        # A capitalised stranger extends the name: "Paris Hilton", "China Mobile".
+        return hit if word in _SENTENCE_AFTER or rest[0][0][0].islower() else None
 
-    def _name(self, tokens: list[tuple[str, str]], start: int
-              ) -> tuple[str, int, tuple[Candidate, ...]] | None:
-        """Longest gazetteer name at ``tokens[start]``: ``(key, end index, candidates)``."""
+    def _name(self, tokens: Tokens, start: int) -> tuple[str, int, tuple[Candidate, ...]] | None:
+        """Longest name at ``tokens[start]``: ``(key, index after it, candidates)``."""
         for end in range(min(len(tokens), start + 5), start, -1):
             words = tokens[start:end]
             if any(p and not (p == "." and len(w) <= 3) for w, p in words[:-1]):
-                continue  # a comma or full stop ends the name; "St." and "Ft." do not
+                continue  # a comma or full stop ends a name; "St." and "Ft." do not
             if words[0][0][0].islower() and words[0][0].casefold() != "the":
                 return None
             if any(w[0].islower() and w.casefold() not in _JOINERS for w, _ in words[1:]):
                 continue
-            key = _norm(" ".join(w for w, _ in words))
-            cands = self._lookup(words, qualifier=False)
+            cands = self._lookup(words)
             if cands:
-                return key, end, cands
+                return _norm(" ".join(w for w, _ in words)), end, cands
         word = tokens[start][0] if start < len(tokens) else ""
         if word.casefold() in _DIRECTIONS and not word[0].islower():
             found = self._name(tokens, start + 1)
-            if found and found[0] not in ("america", "asia", "africa", "europe"):
-                return found
+            return found if found and found[0] not in _CONTINENTS else None
         return None
 
-    def _lookup(self, words: list[tuple[str, str]], *, qualifier: bool) -> tuple[Candidate, ...]:
-        """Candidates for the whole of ``words``; short names only in capitals.
-
-        After a place (``qualifier``) a short name may be a region or country code ("TX",
-        "ON", "DE"); alone it must be a country abbreviation ("UK", "USA").
-        """
-        for n in range(len(words), 0, -1) if qualifier else (len(words),):
-            if qualifier and any(p and p != "." for _, p in words[:n - 1]):
-                continue
-            surface = " ".join(w for w, _ in words[:n])
-            key = _norm(surface)
-            cands = self.names.get(key, ())
-            if len(key.replace(".", "")) >= 4 or not key.isascii():
-                if cands and not re.sub(r"(?i)^the\s+", "", surface)[0].islower():
-                    return cands
-                continue
-            if not surface.isupper():
-                continue
-            if qualifier:
-                country = len(key) == 2 and pycountry.countries.get(alpha_2=key.upper())
-                found = (*cands, Candidate(key.upper(), None, 0, "country")) if country else cands
-                if found:
-                    return found
-            elif any(c.kind == "country" for c in cands):
-                return tuple(c for c in cands if c.kind == "country")
-        return ()
+    def _lookup(self, words: Tokens, *, codes: bool = False) -> tuple[Candidate, ...]:
+        """Candidates for the whole of ``words``; short names only in capitals, and then only
+        countries ("UK"), or with ``codes`` (after a place) region and country codes ("TX")."""
+        if any(p and p != "." for _, p in words[:-1]):
+            return ()
+        surface = " ".join(w for w, _ in words)
+        key = _norm(surface)
+        cands = self.names.get(key, ())
+        if len(key.replace(".", "")) >= 4 or not key.isascii():
+            return cands if cands and not re.sub(r"(?i)^the\s+", "", surface)[0].islower() else ()
+        if not surface.isupper():
+            return ()
+        if not codes:
+            return tuple(c for c in cands if c.kind == "country")
+        if len(key) == 2 and pycountry.countries.get(alpha_2=key.upper()):
+            cands = (*cands, Candidate(key.upper(), None, 0, "country"))  # "Toronto, CA"
+        return cands
 
     def _hashtag(self, tag: str) -> _Hit | None:
         key = _norm(tag)
-        if tag[0].islower() or key in _PEOPLE or key == "turkey":
+        if tag[0].islower() or key in _PEOPLE or key == "turkey":  # #Turkey is Thanksgiving
             return None
         cands = self.tags.get(key, ())
         if len(key) < 4 and key.isascii():
             cands = tuple(c for c in cands if c.kind == "country") if tag.isupper() else ()
         return _decide(cands, ()) if cands else None
 
-    def _service(self, words: list[tuple[str, str]]) -> bool:
+    def _service(self, words: Tokens) -> bool:
         return any(" ".join(w for w, _ in words[:n]).casefold() in self.services for n in (1, 2, 3))
 
 
-def _tokens(text: str, pos: int) -> list[tuple[str, str]]:
-    """Up to seven ``(word, trailing punctuation)`` pairs from ``pos``, within one clause."""
-    out: list[tuple[str, str]] = []
+def _tokens(text: str, pos: int) -> Tokens:
+    """Up to seven words from ``pos``, stopping after a clause ends ("!", "?", a full stop)."""
+    out: Tokens = []
     while len(out) < 7 and (m := _TOKEN.match(text, pos)):
         out.append((m[1], m[2]))
         pos = m.end()
@@ -267,13 +242,12 @@ def _consistent(cand: Candidate, qual: Candidate) -> bool:
 
 
 def _decide(cands: tuple[Candidate, ...], quals: tuple[Candidate, ...]) -> _Hit | None:
-    """One place from same-named candidates, or ``None`` when no country clearly dominates."""
+    """One place from same-named candidates, or ``None`` when no country clearly leads."""
     narrowed = [c for c in cands if any(_consistent(c, q) for q in quals)]
     pool = narrowed or list(cands)
     best = max(pool, key=lambda c: c.population)
-    for other in pool:
-        if other.country != best.country and other.population * DOMINANCE > best.population:
-            return None  # "Georgia", "Valencia", "Punjab": a coin toss between countries
+    if any(c.country != best.country and c.population * DOMINANCE > best.population for c in pool):
+        return None  # "Georgia", "Valencia", "Punjab": a coin toss between countries
     rivals = [c for c in pool if c.country == best.country and c.region != best.region]
     clear = all(c.population * DOMINANCE <= best.population for c in rivals)
     return _Hit((best.country, best.region if clear else None), bool(narrowed), best.population)
@@ -286,5 +260,5 @@ def default_resolver() -> TextPlaces:
 
 
 def resolve_text(text: str | None, *, lang: str | None = None) -> Place | None:
-    """``(country, region or None)`` for a place the post's text says it is in, or ``None``."""
+    """``(country, region or None)`` for a place the post's text puts it in, or ``None``."""
     return default_resolver().resolve(text, lang=lang)

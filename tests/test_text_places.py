@@ -1,0 +1,178 @@
+"""Place names in post text: cue words, hashtags, Japanese particles, and the traps."""
+
+from __future__ import annotations
+
+import pytest
+
+from outage_signals.catalog import build_catalog, packaged_tables
+from outage_signals.text_places import TextPlaces, resolve_text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # one per language and cue
+        ("internet down all over Lisbon", ("PT", "PT-11")),
+        ("no signal here in Manchester", ("GB", "GB-ENG")),
+        ("Verizon is out across Houston", ("US", "US-TX")),
+        ("Comcast outage throughout Philadelphia tonight", ("US", "US-PA")),
+        ("whole of Scotland has no Vodafone", ("GB", "GB-SCT")),
+        ("Vodafone caído en Madrid", ("ES", "ES-MD")),
+        ("sin internet por todo México", ("MX", None)),
+        ("Vivo sem sinal em São Paulo de novo", ("BR", "BR-SP")),
+        ("temporal aqui em Porto Alegre, sem Netflix", ("BR", "BR-RS")),
+        ("Störung in Hamburg seit 8 Uhr", ("DE", "DE-HH")),
+        ("kein Netz im Ruhrgebiet", ("DE", "DE-NW")),
+        ("Störung bei Vodafone Kabel in ganz Berlin", ("DE", "DE-BE")),
+        ("panne SFR à Lyon", ("FR", "FR-ARA")),
+        ("coupure dans Paris depuis ce matin", ("FR", "FR-IDF")),
+        ("orages sur Lyon, plus de box", ("FR", "FR-ARA")),
+        ("TIM non funziona a Milano", ("IT", "IT-25")),
+        ("Fastweb down a Roma da stamattina", ("IT", "IT-62")),
+        ("Ziggo storing in Utrecht", ("NL", "NL-UT")),
+        ("storing te Amsterdam", ("NL", "NL-NH")),
+        ("東京でdocomo繋がらない", ("JP", "JP-13")),
+        ("大阪の回線が死んでる", ("JP", "JP-27")),
+        ("札幌周辺でau圏外", ("JP", "JP-01")),
+        ("北海道全域で停電", ("JP", "JP-01")),
+        # whole multi-word names
+        ("outage in New York right now", ("US", "US-NY")),
+        ("Claro caiu no Rio de Janeiro", ("BR", "BR-RJ")),
+        ("power out in Los Angeles", ("US", "US-CA")),
+        ("Störung in Frankfurt am Main", ("DE", "DE-HE")),
+        ("Spectrum down in St. Louis now", ("US", "US-MO")),
+        ("nothing loads in Washington D.C.", ("US", "US-DC")),
+        ("Netflix down in the UK?", ("GB", None)),
+        ("storing in The Hague", ("NL", "NL-ZH")),
+        ("anyone in the Bay Area lose Comcast?", ("US", "US-CA")),
+        ("down in South London", ("GB", "GB-ENG")),
+        # hashtags
+        ("Movistar caído #Madrid", ("ES", "ES-MD")),
+        ("#SaoPaulo sem internet", ("BR", "BR-SP")),
+        ("#NewYork Verizon down", ("US", "US-NY")),
+        ("#UK BT down", ("GB", None)),
+        # capital abbreviations of countries
+        ("is Netflix down in US", ("US", None)),
+        ("Snapchat down in the USA?", ("US", None)),
+    ],
+)
+def test_places_after_cues_resolve(text, expected):
+    assert resolve_text(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Spectrum down in Austin TX for 2 hours now", ("US", "US-TX")),
+        ("outage in Paris, TX", ("US", "US-TX")),  # not France
+        ("Rogers down in London Ontario", ("CA", "CA-ON")),  # not England
+        ("Rogers down in London, ON", ("CA", "CA-ON")),
+        ("Shaw out in Victoria BC", ("CA", "CA-BC")),  # not the Australian state
+        ("AT&T down in Atlanta, Georgia", ("US", "US-GA")),
+        ("Magti down in Tbilisi, Georgia", ("GE", "GE-TB")),
+        ("Comcast out in Georgia, USA", ("US", "US-GA")),
+        ("Bell down in Toronto, CA", ("CA", "CA-ON")),  # CA after a place may be Canada
+    ],
+)
+def test_qualifiers_decide(text, expected):
+    assert resolve_text(text) == expected
+
+
+def test_several_places_prefer_the_qualified_then_the_most_populous_then_the_first():
+    assert resolve_text("down in London and also in Paris, TX") == ("US", "US-TX")
+    # same country: the most populous wins (Leeds < Manchester < London)
+    assert resolve_text("down in Leeds, in Manchester and in London") == ("GB", "GB-ENG")
+    assert resolve_text("down in Austin and in Dallas") == ("US", "US-TX")
+    assert resolve_text("in Houston and in Denver") == ("US", "US-TX")
+    # different countries: the first
+    assert resolve_text("outage in Lisbon and in Madrid") == ("PT", "PT-11")
+    assert resolve_text("outage in Madrid and in Lisbon") == ("ES", "ES-MD")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # people, brands, food, tableware, clubs, fonts, media
+        "Paris Hilton just tweeted that Instagram is down lol",
+        "she is in Paris Hilton mode",
+        "new Jordans dropped and the SNKRS app crashed",
+        "standing in Jordan shoes all day, Nike app down",
+        "queued in Jordan 1s drop, app down",
+        "Turkey dinner ruined because the Instacart app is down",
+        "carving in Turkey dinner style",
+        "grandma's China plates are safe but Netflix won't load",
+        "eating in China plates",
+        "Chelsea won and Sky Go crashed right at kickoff",
+        "sale in Victoria's Secret, site down",
+        "Georgia font not rendering in Google Docs",
+        "I wrote it in Georgia font",
+        "read it in the Washington Post: AWS is down",
+        "prices in Amazon are wrong",
+        "no signal in China Mobile app",
+        "fans in Manchester United shirts",
+        "sold out in Canada Goose, site down",  # a capitalised stranger extends the name
+        "robot video in Boston Dynamics lab won't load",
+        "my router, made in China, died",
+        "an email from Jordan says Outlook is down",
+        "#Jordan #Turkey #Chelsea",
+        "Java app won't start in Java 21",
+        "feliz Natal, festa no Natal sem WhatsApp",
+        "kein Netz im Zug",
+        # ambiguous without a qualifier
+        "outage in Georgia",
+        "sin luz en Valencia",
+        "power cut in Punjab",
+        # continents, lower case, cue missing, too short, nicknames
+        "outage in South America",
+        "reading in turkey is fun",
+        "stuck in traffic, in general bad day",
+        "KPN storing Rotterdam?",
+        "anyone in NYC lose Verizon?",
+        "Comcast down in LA",
+        "Verizon out in TX",
+        "#madrid sin internet",
+        "Reading the GitHub status page",
+        "Nice, Discord is down again",
+        "南アメリカの回線",
+        "ラテンアメリカで障害",
+        "",
+        None,
+    ],
+)
+def test_traps_and_non_places_give_nothing(text):
+    assert resolve_text(text) is None
+
+
+def test_services_are_not_places():
+    assert resolve_text("Störung bei Vodafone") is None
+    assert resolve_text("problème sur Orange depuis ce matin") is None
+    assert resolve_text("Nachrichten in Telegram kommen nicht an") is None
+    # A service named after a place: with it in the catalog the name is no longer a place.
+    tables = {"phoenix-pay": {"name": "Phoenix", "category": "finance", "cased_aliases": ["Phoenix"]}}
+    catalog = build_catalog((packaged_tables(), "packaged"), (tables, "test"))
+    assert resolve_text("payments failing in Phoenix") == ("US", "US-AZ")
+    assert TextPlaces(catalog).resolve("payments failing in Phoenix") is None
+    # A service right after the place does not make the place part of a brand name.
+    assert resolve_text("down in London Virgin Media again") == ("GB", "GB-ENG")
+    assert resolve_text("in Madrid Vodafone caído") == ("ES", "ES-MD")
+
+
+def test_language_decides_the_ambiguous_cues():
+    # "a" and "no" are English words too: without a language, only before a clause end or
+    # Romance words; with the language, as any cue.
+    assert resolve_text("I want a London bus") is None
+    assert resolve_text("mia sorella a Napoli pure") == ("IT", "IT-72")
+    assert resolve_text("rede fora no Porto inteiro") == ("PT", "PT-13")
+    assert resolve_text("a Vodafone está sem rede no Porto todo") is None
+    assert resolve_text("a Vodafone está sem rede no Porto todo", lang="pt") == ("PT", "PT-13")
+    assert resolve_text("Max è arrivato a Milano ieri", lang="it-IT") == ("IT", "IT-25")
+    # A language limits cues to its own: "en" is not an English cue.
+    assert resolve_text("caído en Madrid", lang="en") is None
+    assert resolve_text("caído en Madrid", lang="es") == ("ES", "ES-MD")
+    assert resolve_text("caído en Madrid", lang="und") == ("ES", "ES-MD")
+
+
+def test_shouting_does_not_turn_words_into_codes():
+    assert resolve_text("WIFI DOWN IN DALLAS AGAIN") == ("US", "US-TX")
+    assert resolve_text("DOWN IN LONDON ON MONDAY") == ("GB", "GB-ENG")  # not London, Ontario
+    assert resolve_text("IN PARIS HILTON") is None
