@@ -11,6 +11,7 @@ from outage_signals.catalog import load_catalog
 from outage_signals.cli_common import TIME, _fail_cleanly, _note, input_options, open_store
 from outage_signals.config import load_user_config, user_config_path
 from outage_signals.errors import CollectError, InputError
+from outage_signals.importers import FORMATS as IMPORT_FORMATS
 from outage_signals.jsonl import write_posts
 from outage_signals.records import format_time
 
@@ -65,9 +66,7 @@ def _run(collector, services, since, until, output, store_path, max_posts, max_w
                 if after is not None:
                     extra = after(driver, store, service, since, until)
                     if extra is not None:
-                        report.counts += extra.counts
-                        report.requests += extra.requests
-                        report.notes += extra.notes
+                        report.absorb(extra)
             except CollectError as exc:
                 failure = exc
                 _note(f"{collector.source} {service.key}: stopped: {exc}")
@@ -178,7 +177,7 @@ def twitter(services, since, until, output, store_path, max_posts, max_wait, qui
 
 @click.command("import")
 @input_options
-@click.option("--format", "fmt", required=True, type=click.Choice(["twarc2", "reddit-dump"]),
+@click.option("--format", "fmt", required=True, type=click.Choice(IMPORT_FORMATS),
               help="twarc2: JSONL pages or flattened tweets; reddit-dump: Pushshift / "
                    "Arctic-Shift submissions or comments.")
 @click.option("--service", metavar="KEY", help="Set this catalog key on every post (default: "

@@ -147,6 +147,8 @@ def locate(post: Post) -> dict | None:
     if found:
         return {"country": found[0], "region": found[1], "method": "place"}
     if post.coordinates is not None:
+        # Imported here: it loads scikit-learn's neighbours module and the town table, which
+        # posts without coordinates (nearly all) never need.
         from outage_signals.reverse_geocoding import reverse
 
         found = reverse(*post.coordinates)
@@ -155,6 +157,7 @@ def locate(post: Post) -> dict | None:
     found = resolve_profile(post.user_location)
     if found:
         return {"country": found[0], "region": found[1], "method": "profile"}
+    # Imported here because both build on this module's gazetteer (a cycle at import time).
     from outage_signals.subreddit_places import resolve_subreddit
     from outage_signals.text_places import resolve_text
 

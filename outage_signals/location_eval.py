@@ -72,7 +72,7 @@ def evaluate(cases: Iterable[dict[str, Any]]) -> dict[str, Any]:
         return {"n": n, "country": round(sum(r[0] for r in rows) / n, 3) if n else None,
                 "region": round(sum(r[1] for r in rows) / n, 3) if n else None}
     junk = groups["kind"].get("junk", [])
-    profile = [r for (m, rows) in groups["method"].items() if m == "profile" for r in rows]
+    profile = groups["method"].get("profile", [])
     return {
         "cases": len(results),
         "overall": summary(results),

@@ -102,10 +102,11 @@ def spread(rows: pd.DataFrame, start: pd.Timestamp, stop: pd.Timestamp) -> dict[
     during = (rows["created_at"] >= start) & (rows["created_at"] < stop)
     inside = _first_located(rows[during])
     usual = _first_located(rows[~during])
-    countries = _entries(_shares(inside, "country"),
-                         _lifts(_shares(inside, "country"), _shares(usual, "country")))
-    regions = _entries(_shares(inside, "region"),
-                       _lifts(_shares(inside, "region"), _shares(usual, "region")))
+    by_place = {}
+    for column in ("country", "region"):
+        now, before = _shares(inside, column), _shares(usual, column)
+        by_place[column] = _entries(now, _lifts(now, before))
+    countries, regions = by_place["country"], by_place["region"]
     early = inside[inside["created_at"] < start + FIRST_WINDOW].head(FIRST_MAX * 4)
     first = (early["region"].fillna(early["country"]).value_counts()
              .sort_values(ascending=False, kind="stable").head(FIRST_MAX))

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from outage_signals.catalog import load_catalog
+from tests.netguard import loopback_only
 
 
 @pytest.fixture(autouse=True)
@@ -68,22 +69,11 @@ def add_outage(rate: np.ndarray, index: pd.DatetimeIndex, start: pd.Timestamp, m
     return out
 
 
-_LOOPBACK = {"127.0.0.1", "::1", "localhost"}
-
-
-def _guarded(connect):
-    def guarded(sock, address, *args):
-        if sock.family in (socket.AF_INET, socket.AF_INET6) and address[0] not in _LOOPBACK:
-            raise OSError(f"tests may not reach {address[0]}: only 127.0.0.1 is allowed")
-        return connect(sock, address, *args)
-    return guarded
-
-
 @pytest.fixture(autouse=True)
 def _loopback_only(monkeypatch):
     """No test reaches any address but loopback (the fake APIs run on 127.0.0.1)."""
-    monkeypatch.setattr(socket.socket, "connect", _guarded(socket.socket.connect))
-    monkeypatch.setattr(socket.socket, "connect_ex", _guarded(socket.socket.connect_ex))
+    monkeypatch.setattr(socket.socket, "connect", loopback_only(socket.socket.connect))
+    monkeypatch.setattr(socket.socket, "connect_ex", loopback_only(socket.socket.connect_ex))
 
 
 @pytest.fixture

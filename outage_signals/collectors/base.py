@@ -120,6 +120,14 @@ class CollectReport:
     #: True when the run stopped early (budget); the next run resumes.
     incomplete: bool = False
 
+    def absorb(self, other: CollectReport) -> None:
+        """Add another collect of the same service (more queries) to this report."""
+        self.requests += other.requests
+        self.counts += other.counts
+        self.notes += other.notes
+        self.fetched += other.fetched
+        self.incomplete = self.incomplete or other.incomplete
+
 
 def _span(state: dict[str, Any] | None, name: str) -> tuple[datetime, datetime] | None:
     if not state or not state.get(name):
