@@ -4,11 +4,13 @@ The resolution chain tries, in order, and records which step answered as ``metho
 
 1. ``place``: the X place attached to the post (country code given; the region read from
    ``full_name`` such as "Austin, TX");
-2. ``profile``: the author's free-text profile location, resolved with the packaged gazetteer
-   ``data/places.tsv`` (names, native names, nicknames, abbreviations, populations) and flag
-   emoji. Comma-separated qualifiers disambiguate ("Paris, TX" is Texas, "London, Ontario" is
-   Canada); without one the most populous candidate wins. Two-letter abbreviations only count
-   as qualifiers, never alone. Strings that name no place ("earth", "she/her") give nothing.
+2. ``profile``: the author's free-text profile location, resolved with the curated gazetteer
+   ``data/places.tsv`` (names, native names, nicknames, demonyms, abbreviations, populations),
+   then the GeoNames towns of ``data/cities.tsv.gz`` (:mod:`outage_signals.gazetteer`), and
+   flag emoji. Comma-separated qualifiers disambiguate ("Paris, TX" is Texas, "London, Ontario"
+   is Canada); without one the most populous candidate wins. Two-letter abbreviations only count
+   as qualifiers, never alone. Of "born in A, living in B" B counts; fluff such as "Greater X
+   area" or "X-ish" is ignored. Strings that name no place ("earth", "she/her") give nothing.
 
 Between the two, ``coordinates``: an exact point, reverse geocoded offline to the nearest town
 of 5,000+ people (:mod:`outage_signals.reverse_geocoding`, GeoNames data). Place names in the
@@ -19,72 +21,79 @@ text (after a locative cue word, :mod:`outage_signals.text_places`) and the subr
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
 
 import pycountry
 
+from outage_signals.gazetteer import Candidate, Place, flag_places, gazetteer, lookup, normalize, towns
 from outage_signals.records import Post
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """A gazetteer row: a spelling of a place."""
-
-    country: str
-    region: str | None
-    population: int
-    kind: str  # city, region, country, nickname
-
-
-@lru_cache(maxsize=1)
-def gazetteer() -> dict[str, tuple[Candidate, ...]]:
-    """Name (casefolded) -> candidates, from the packaged ``data/places.tsv``."""
-    ref = resources.files("outage_signals") / "data" / "places.tsv"
-    table: dict[str, list[Candidate]] = {}
-    lines = ref.read_text(encoding="utf-8").splitlines()
-    for line in lines[1:]:
-        if not line.strip() or line.startswith("#"):
-            continue
-        name, country, region, population, kind = line.split("\t")
-        table.setdefault(_norm(name), []).append(
-            Candidate(country, region or None, int(population or 0), kind))
-    return {k: tuple(v) for k, v in table.items()}
-
-
-def _norm(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).casefold().strip()
-    text = re.sub(r"[\"“”()\[\]!?*~_]+", " ", text)
-    return re.sub(r"\s+", " ", text).strip(" .-'")
-
-
-def _flag_country(text: str) -> str | None:
-    """ISO code of the first flag emoji (a pair of regional indicator symbols) in ``text``."""
-    letters = [chr(ord(c) - 0x1F1E6 + ord("A")) for c in text if 0x1F1E6 <= ord(c) <= 0x1F1FF]
-    if len(letters) >= 2:
-        code = "".join(letters[:2])
-        return code if pycountry.countries.get(alpha_2=code) else None
-    return None
-
+from outage_signals.subreddit_places import resolve_subreddit
+from outage_signals.text_places import resolve_text
 
 #: Two-letter names that stand alone in profiles; other short names only qualify ("Austin, TX").
 SHORT_NAMES = frozenset({"uk", "us", "la", "sf"})
+#: A name only the GeoNames town table knows counts on its own from this many people up; smaller
+#: towns need a qualifier that agrees ("Perth, Scotland", "Bath, England").
+TOWN_ALONE = 100_000
+#: The largest namesake must be this many times larger than any abroad for a lone town name.
+TOWN_DOMINANCE = 3.0
+#: Town names that are far more often ordinary words in a profile ("Split personality" is
+#: caught elsewhere; these are whole-string matches such as "Batman" or "Surprise").
+TOWN_WORDS = frozenset([
+    "batman", "surprise", "independence", "orange", "corona", "mercedes", "concord", "providence",
+    "victoria", "temple", "hope", "paradise", "eden", "home", "love", "van", "bar", "mandi", "of",
+    "mission", "pearland", "sunrise", "deltona", "lakewood", "carmel", "plano", "centennial",
+    "enterprise", "commerce", "liberty", "unity", "harmony", "trinity",
+])
+
+# Where a profile names two places, these say which one the author is in now.
+_NOW = re.compile(r"^(?:currently|now|living|based|live|lives|residing|moved|relocated)"
+                  r"(?:\s+(?:in|at|to|out of))?\s+")
+_BEFORE = re.compile(r"^(?:born|raised|from|originally|ex|formerly|grew up)\b")
+# Fluff around a name: "Greater Boston area", "Chicago-ish", "near Leeds", "somewhere in Ohio".
+_PREFIX = re.compile(r"^(?:(?:just\s+)?(?:outside|near|around)(?:\s+of)?|somewhere\s+(?:in|near)|"
+                     r"greater|metro|the|📍|📌|in|from|based\s+in|living\s+in|currently\s+in)\s+")
+_SUFFIX = re.compile(r"(?:[\s-]+(?:area|metro|metro\s+area|region|suburbs|burbs|ish|based|"
+                     r"proper|and\s+beyond|citizen|native|local))+$")
+# Separators between parts; arrows and "→" list places in order, the first is home.
+_SPLIT = re.compile(r"[,/|•·;()\[\]→➡>]|\s[-–—~]\s|->|\.\s|\n|\s&\s|\sand\s|\s\+\s")
+
+
+def _variants(key: str) -> list[str]:
+    """``key`` without the fluff around it: prefix, suffix, then both removed."""
+    prefix = _PREFIX.sub("", key)
+    suffix = _SUFFIX.sub("", key).strip()
+    both = _SUFFIX.sub("", prefix).strip()
+    return [v for v in dict.fromkeys((prefix, suffix, both)) if v and v != key]
 
 
 def _candidates(name: str, allow_short: bool) -> tuple[Candidate, ...]:
-    key = _norm(name)
+    key = normalize(name)
     short = len(key) <= 2 and key.isascii()  # "東京" is a full name in two characters
     if short and not allow_short and key not in SHORT_NAMES:
         return ()
-    found = gazetteer().get(key, ())
+    found = lookup(gazetteer(), key)
+    if not found and not short:
+        for variant in _variants(key):
+            found = _candidates(variant, allow_short)
+            if found:
+                return found
     if short and allow_short and len(key) == 2 and pycountry.countries.get(alpha_2=key.upper()):
         # After a comma "CA" may be Canada as well as California, "DE" Germany as well as
         # Delaware: offer both and let the place before the comma decide.
         found = (*found, Candidate(key.upper(), None, 0, "country"))
     return found
+
+
+def _town_candidates(name: str) -> tuple[Candidate, ...]:
+    """Candidates from the GeoNames town table, for a name the curated table lacks."""
+    key = normalize(name)
+    for variant in (key, *_variants(key)):
+        if len(variant) >= 3 and variant not in TOWN_WORDS:
+            found = lookup(towns(), variant)
+            if found:
+                return found
+    return ()
 
 
 def _consistent(cand: Candidate, qualifier: Candidate) -> bool:
@@ -93,36 +102,77 @@ def _consistent(cand: Candidate, qualifier: Candidate) -> bool:
     return qualifier.region is None or qualifier.kind == "country" or cand.region == qualifier.region
 
 
-def resolve_profile(text: str | None) -> tuple[str, str | None] | None:
-    """``(country, region or None)`` for a free-text location, or ``None`` if it names no place."""
+def _parts(text: str) -> list[str]:
+    """The parts of a profile string, the one naming where the author is now first, without
+    the parts naming where they were before ("born in Manila, living in Dubai")."""
+    whole = normalize(text)
+    if lookup(gazetteer(), whole):
+        return [whole]  # "Frankfurt (Oder)", "Washington, D.C." as one name
+    parts = [p for p in (normalize(p) for p in _SPLIT.split(text)) if p]
+    now = [i for i, p in enumerate(parts) if _NOW.match(p)]
+    if now:
+        i = now[0]
+        parts = [_NOW.sub("", parts[i]), *parts[i + 1:], *parts[:i]]
+    return [p for n, p in enumerate(parts) if n == 0 or not _BEFORE.match(p)]
+
+
+def _choose(options: list[Candidate], qualifiers: list[Candidate]) -> list[Candidate]:
+    """``options`` narrowed by the qualifiers, or the qualifiers themselves if none agree."""
+    if not qualifiers:
+        return options
+    narrowed = [c for c in options if any(_consistent(c, q) for q in qualifiers)]
+    if narrowed:
+        return narrowed
+    if options and not any(o.country in {q.country for q in qualifiers} for o in options):
+        # "Springfield, Narnia": trust the qualifier if the head is unknown there.
+        return [q for q in qualifiers if q.kind in ("country", "region")] or options
+    return options
+
+
+def resolve_profile(text: str | None) -> Place | None:
+    """``(country, region or None)`` for a free-text location, or ``None`` if it names no place.
+
+    Tried in order: the curated gazetteer for the first part, qualified by the others and by
+    flags; "City Qualifier" without a comma ("Berlin Germany", "Austin TX"); then the GeoNames
+    town table, a lone name only for towns of :data:`TOWN_ALONE`+ people that clearly lead
+    their namesakes abroad, any town when a qualifier agrees; last, a flag alone.
+    """
     if not text or not text.strip():
         return None
-    parts = [p for p in (_norm(p) for p in re.split(r"[,/|•·;]| - |\n", text)) if p]
-    flag = _flag_country(text)
+    flags = flag_places(text)
+    parts = _parts(text)
     if not parts:
-        return (flag, None) if flag else None
+        return flags[0] if flags else None
     head = parts[0]
-    qualifiers = [q for p in parts[1:] for q in _candidates(p, allow_short=True)]
+    flag_quals = [Candidate(c, r, 0, "region" if r else "country") for c, r in flags]
+    qualifiers = [q for p in parts[1:] for q in _candidates(p, allow_short=True)] + flag_quals
     options = list(_candidates(head, allow_short=False))
     if not options and len(parts) == 1:
-        # "Berlin Germany", "Austin TX": try the last word as a qualifier.
+        # "Berlin Germany", "Austin TX": the last word qualifies; both must be places, or
+        # "wherever I am" would be Amazonas (AM) and "Split personality" Croatia.
         words = head.rsplit(" ", 1)
         if len(words) == 2:
-            options = list(_candidates(words[0], allow_short=False))
-            qualifiers = list(_candidates(words[1], allow_short=True))
-    if not options and qualifiers:
-        options, qualifiers = qualifiers, []
-    if flag:
-        qualifiers.append(Candidate(flag, None, 0, "country"))
-    if qualifiers:
-        narrowed = [c for c in options if any(_consistent(c, q) for q in qualifiers)]
-        if narrowed:
-            options = narrowed
-        elif options and not any(o.country in {q.country for q in qualifiers} for o in options):
-            # "Springfield, Narnia": trust the qualifier if the head is unknown there.
-            options = [q for q in qualifiers if q.kind in ("country", "region")] or options
+            last = list(_candidates(words[1], allow_short=True))
+            first = list(_candidates(words[0], allow_short=False)) if last else []
+            if first and last:
+                options, qualifiers = first, last + flag_quals
     if not options:
-        return (flag, None) if flag else None
+        towns_found = list(_town_candidates(head))
+        if towns_found and qualifiers:
+            narrowed = [c for c in towns_found if any(_consistent(c, q) for q in qualifiers)]
+            options = narrowed
+        elif towns_found:
+            best = max(towns_found, key=lambda c: c.population)
+            abroad = [c for c in towns_found if c.country != best.country]
+            if best.population >= TOWN_ALONE and all(
+                    c.population * TOWN_DOMINANCE <= best.population for c in abroad):
+                options = [best]
+    if not options and qualifiers and len(parts) > 1:
+        # "Smallville, Kansas": the head is unknown, the qualifier is a place.
+        options, qualifiers = [q for q in qualifiers if q.kind != "town"], []
+    options = _choose(options, qualifiers)
+    if not options:
+        return flags[0] if flags else None
     best = max(options, key=lambda c: (c.population, c.kind != "nickname"))
     return best.country, best.region
 
@@ -157,10 +207,6 @@ def locate(post: Post) -> dict | None:
     found = resolve_profile(post.user_location)
     if found:
         return {"country": found[0], "region": found[1], "method": "profile"}
-    # Imported here because both build on this module's gazetteer (a cycle at import time).
-    from outage_signals.subreddit_places import resolve_subreddit
-    from outage_signals.text_places import resolve_text
-
     found = resolve_text(post.text, lang=post.lang)
     if found:
         return {"country": found[0], "region": found[1], "method": "text"}

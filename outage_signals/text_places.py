@@ -23,7 +23,8 @@ from typing import NamedTuple
 import pycountry
 
 from outage_signals.catalog import Catalog, load_catalog
-from outage_signals.locating import Candidate, _norm, gazetteer
+from outage_signals.gazetteer import Candidate, gazetteer
+from outage_signals.gazetteer import normalize as _norm
 
 
 def _words(text: str) -> frozenset[str]:
@@ -39,7 +40,18 @@ CUES: dict[str, tuple[str, ...]] = {
     "fr": ("à", "a", "en", "dans", "sur"),
     "it": ("a", "in", "su"),
     "nl": ("in", "te", "rond"),
+    "sv": ("i",), "no": ("i",), "nb": ("i",), "da": ("i",),
+    "ro": ("în", "in"), "id": ("di",), "tr": (),
 }
+#: Cue words that count only when the post's language is known to be one that uses them
+#: (English "I" before a capitalised word is the pronoun).
+_KNOWN_LANG_ONLY = frozenset({"i", "di"})
+#: A name with no cue word before it ("Telstra outage Melbourne CBD") counts only for a city or
+#: region of at least this many people, or a country: small places are too often something
+#: else ("Reading", "Mobile", "Nice").
+BARE_MIN_POPULATION = 500_000
+# Countries and regions whose bare name is more often a thing: Thanksgiving, plates, a pig.
+_NOT_BARE = frozenset(["turkey", "chad", "china", "guinea", "jersey", "georgia", "jordan", "niger", "amazon"])
 #: The largest of same-named places must be this many times larger than any namesake abroad.
 DOMINANCE = 4.5
 
@@ -66,7 +78,10 @@ _SENTENCE_AFTER = _words(
     "with right rn atm lol lmao smh wtf omg ugh help please pls why what it my no not just also all this "
     "down outage internet wifi service power seit heute jetzt gerade auch kein keine und wieder netz wlan "
     "störung ausfall handy empfang hoy desde sin ya ahora hoje sem agora depuis et pas panne encore oggi "
-    "anche non ancora sinds vandaag geen ook storing")
+    "anche non ancora sinds vandaag geen ook storing cbd")
+# Before a bare name these make it an attribute of a thing ("a London bus", "the Paris trip").
+_DETERMINERS = _words("a an the my our your his her their this that these those le la les un une "
+                      "el los las una der die das ein eine den dem het een il lo gli uma um o")
 # Lower-case words allowed inside a multi-word name ("Rio de Janeiro", "Frankfurt am Main").
 _JOINERS = _words("de do da dos das del la las los el y e and of the upon on am an der du des en di")
 # A direction before a name is skipped ("in South London"), but not before a continent.
@@ -82,9 +97,12 @@ _UPPER = "".join(re.escape(c) for c in map(chr, [*range(0x41, 0x250), *range(0x1
 _CASELESS = r"[^\W\d_\u0000-\u024f\u1e00-\u1eff]"  # a letter of another script: 東, Москва
 _TAG = re.compile(r"(?<![\w#&])#([^\W_]\w*)")
 _KATAKANA = re.compile("[\u30a0-\u30ff]")
+_JOINED = re.compile("[\uac00-\ud7af\u0e00-\u0e7f]")  # Hangul syllables, Thai
+_SPACED = re.compile("[\u0370-\u03ff\u0400-\u04ff\u0590-\u06ff\u0900-\u097f]")  # Greek..Devanagari
 _COMPOUND = re.compile("[\u30a0-\u30ff南北中東西央]")  # before katakana: "南アメリカ" is no America
 # A word of a name ("." continues it only before a letter, as in "D.C."), then its punctuation.
 _TOKEN = re.compile(r"([^\W_](?:[\w'’&\-]|\.(?=[^\W\d_]))*)([^\w\s]*)[ \t\u00a0]*")
+_SUFFIXED = re.compile(r"(\w+)['’](?![sS]$)\w{1,4}$")  # not the English possessive
 _WORD_BEFORE = re.compile(r"(\w+)\W*$")
 
 Place = tuple[str, str | None]
@@ -114,7 +132,17 @@ class TextPlaces:
         self.cue_re = re.compile(rf"(?<![\w#@'’\-])(?i:{cue_re})\s+"
                                  rf"(?=(?i:the\s+)?(?:[{_UPPER}]|{_CASELESS}))")
         japanese = sorted((k for k in self.names if re.search("[\u3040-\u9fff]", k)), key=len, reverse=True)
-        self.ja_re = re.compile(f"({'|'.join(map(re.escape, japanese))})(?=で|の|は|周辺|全域)")
+        # Japanese and Chinese: before a particle or an "around here" word ("東京で", "上海这边").
+        self.ja_re = re.compile(f"({'|'.join(map(re.escape, japanese))})"
+                                "(?=で|の|は|周辺|全域|这边|这里|那边|附近|一带|地区)")
+        # Scripts without capitals: Korean and Thai names may run into what follows ("서울인데",
+        # Thai has no spaces); elsewhere (Arabic, Devanagari, Cyrillic...) a whole word.
+        joined = [k for k in self.names if _JOINED.match(k)]
+        spaced = [k for k in self.names if _SPACED.match(k)]
+        self.script_re = re.compile(
+            "(?<!\\w)(?:(" + "|".join(map(re.escape, sorted(joined, key=len, reverse=True))) + ")"
+            "|(" + "|".join(map(re.escape, sorted(spaced, key=len, reverse=True))) + ")(?!\\w))")
+        self.bare_re = re.compile(rf"(?<![\w#@'’\-.])(?=[{_UPPER}])")
         self.cue_sets = {lang: frozenset(cs) for lang, cs in CUES.items()}
         self.all_cues = frozenset(c for cs in CUES.values() for c in cs)
 
@@ -132,7 +160,12 @@ class TextPlaces:
         for m in self.ja_re.finditer(text):
             inside = m.start() and _KATAKANA.match(m[1]) and _COMPOUND.match(text, m.start() - 1)
             found.append((m.start(), None if inside else _decide(self.names[m[1]], ())))
+        for m in self.script_re.finditer(text):
+            found.append((m.start(), _decide(self.names[m[1] or m[2]], ())))
         hits = [hit for _, hit in sorted(found, key=lambda f: f[0]) if hit]
+        if not hits:
+            hits = [hit for hit in (self._bare(text, m.start()) for m in self.bare_re.finditer(text))
+                    if hit]
         if not hits:
             return None
         qualified = [h for h in hits if h.qualified]
@@ -144,7 +177,7 @@ class TextPlaces:
 
     def _after_cue(self, text: str, m: re.Match[str], cues: frozenset[str] | None) -> _Hit | None:
         cue = " ".join(m[0].casefold().split())
-        if cue not in (cues or self.all_cues):
+        if cue not in (cues or self.all_cues) or (cues is None and cue in _KNOWN_LANG_ONLY):
             return None
         before = _WORD_BEFORE.search(text, max(0, m.start() - 24), m.start())
         tokens = _tokens(text, m.end())
@@ -175,6 +208,33 @@ class TextPlaces:
         # A capitalised stranger extends the name: "Paris Hilton", "China Mobile".
         return hit if word in _SENTENCE_AFTER or rest[0][0][0].islower() else None
 
+    def _bare(self, text: str, pos: int) -> _Hit | None:
+        """A big place named with no cue word before it, where nothing says it is part of a
+        longer name: "KPN storing Rotterdam?", "Telekom Störung München"."""
+        before = _WORD_BEFORE.search(text, max(0, pos - 24), pos)
+        if before and ((before[1][0].isupper() and before[1].casefold() not in _SENTENCE_AFTER)
+                       or before[1].casefold() in _DETERMINERS):
+            return None  # "Real Madrid", "New Jersey Devils", "a London bus", "my Paris trip"
+        tokens = _tokens(text, pos)
+        found = self._name(tokens, 0) if tokens else None
+        if found is None:
+            return None
+        key, end, cands = found
+        key = re.sub(r"['’]\w+$", "", key)
+        if key in _PEOPLE or key in _NOT_BARE or not any(
+                c.kind == "country" or (c.kind in ("city", "region")
+                                        and c.population >= BARE_MIN_POPULATION) for c in cands):
+            return None
+        cands = tuple(c for c in cands if c.kind in ("country", "city", "region"))
+        rest = tokens[end:]
+        suffixed = _SUFFIXED.match(tokens[end - 1][0])  # "İstanbul'da" ends the name
+        if rest and tokens[end - 1][1] == "" and not suffixed:
+            word = rest[0][0]
+            if word.casefold() in _THING_AFTER or (word[0].isupper()
+                                                   and word.casefold() not in _SENTENCE_AFTER):
+                return None  # "Boston Dynamics", "Canada Goose"
+        return _decide(cands, ())
+
     def _name(self, tokens: Tokens, start: int) -> tuple[str, int, tuple[Candidate, ...]] | None:
         """Longest name at ``tokens[start]``: ``(key, index after it, candidates)``."""
         for end in range(min(len(tokens), start + 5), start, -1):
@@ -202,12 +262,18 @@ class TextPlaces:
         surface = " ".join(w for w, _ in words)
         key = _norm(surface)
         cands = self.names.get(key, ())
+        if not cands and len(words) == 1 and (cut := _SUFFIXED.match(surface)):
+            surface, key = cut[1], _norm(cut[1])  # Turkish "İstanbul'da", "Ankara’da"
+            cands = self.names.get(key, ())
         if len(key.replace(".", "")) >= 4 or not key.isascii():
             return cands if cands and not re.sub(r"(?i)^the\s+", "", surface)[0].islower() else ()
+        if len(key) == 3 and surface.istitle():  # "Rio", but not "Ely" or "Bar"
+            return tuple(c for c in cands if c.population >= BARE_MIN_POPULATION)
         if not surface.isupper():
             return ()
-        if not codes:
-            return tuple(c for c in cands if c.kind == "country")
+        if not codes:  # "UK", and three-letter nicknames in capitals: "NYC", "ATL", "KSA"
+            return tuple(c for c in cands if c.kind == "country"
+                         or (c.kind == "nickname" and len(key) == 3))
         if len(key) == 2 and pycountry.countries.get(alpha_2=key.upper()):
             cands = (*cands, Candidate(key.upper(), None, 0, "country"))  # "Toronto, CA"
         return cands

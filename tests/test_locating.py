@@ -53,3 +53,41 @@ def test_names():
     assert country_name("US") == "United States"
     assert country_name("US-TX") == "Texas"
     assert country_name("ZZ") == "ZZ"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("İstanbul", ("TR", "TR-34")),  # casefolding leaves a dot that must go
+        ("Zurich", ("CH", "CH-ZH")),  # accents optional
+        ("the Bay Area", ("US", "US-CA")),
+        ("Greater Boston area", ("US", "US-MA")),
+        ("Chicago-ish", ("US", "US-IL")),
+        ("somewhere in Ohio", ("US", "US-OH")),
+        ("📍Mumbai | Views my own", ("IN", "IN-MH")),
+        ("born in Manila, living in Dubai", ("AE", "AE-DU")),
+        ("Planet Earth (currently Oslo)", ("NO", None)),
+        ("Liverpool (originally Leeds)", ("GB", "GB-ENG")),
+        ("Opinions my own. Nairobi.", ("KE", "KE-30")),
+        ("NYC → LA", ("US", "US-NY")),
+        ("🏴󠁧󠁢󠁳󠁣󠁴󠁿", ("GB", "GB-SCT")),  # a subdivision flag: tag letters "gbsct"
+        ("Perth 🏴󠁧󠁢󠁳󠁣󠁴󠁿", ("GB", "GB-SCT")),  # ...which qualifies like a country flag
+        ("Midwest", ("US", None)),  # spans several states: the country only
+        ("Mancunian", ("GB", "GB-ENG")),
+        # names only the GeoNames town table knows: alone from 100,000 people, else qualified
+        ("Aarhus", ("DK", "DK-82")),
+        ("Kumamoto", ("JP", "JP-43")),
+        ("Bath, England", ("GB", "GB-ENG")),
+    ],
+)
+def test_harder_profile_strings(text, expected):
+    found = resolve_profile(text)
+    assert found is not None and found[0] == expected[0]
+    if expected[1]:
+        assert found == expected
+
+
+@pytest.mark.parametrize("junk", ["wherever I am", "ask me", "where the wifi is", "Split personality",
+                                  "Cork screw", "Batman", "home", "🇪🇺"])
+def test_word_pairs_and_town_names_that_are_words_give_nothing(junk):
+    assert resolve_profile(junk) is None

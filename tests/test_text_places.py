@@ -122,12 +122,10 @@ def test_several_places_prefer_the_qualified_then_the_most_populous_then_the_fir
         "outage in Georgia",
         "sin luz en Valencia",
         "power cut in Punjab",
-        # continents, lower case, cue missing, too short, nicknames
+        # continents, lower case, too short
         "outage in South America",
         "reading in turkey is fun",
         "stuck in traffic, in general bad day",
-        "KPN storing Rotterdam?",
-        "anyone in NYC lose Verizon?",
         "Comcast down in LA",
         "Verizon out in TX",
         "#madrid sin internet",
@@ -166,13 +164,56 @@ def test_language_decides_the_ambiguous_cues():
     assert resolve_text("a Vodafone está sem rede no Porto todo") is None
     assert resolve_text("a Vodafone está sem rede no Porto todo", lang="pt") == ("PT", "PT-13")
     assert resolve_text("Max è arrivato a Milano ieri", lang="it-IT") == ("IT", "IT-25")
-    # A language limits cues to its own: "en" is not an English cue.
-    assert resolve_text("caído en Madrid", lang="en") is None
-    assert resolve_text("caído en Madrid", lang="es") == ("ES", "ES-MD")
-    assert resolve_text("caído en Madrid", lang="und") == ("ES", "ES-MD")
+    # A language limits cues to its own: "en" is not an English cue. (Valladolid is too small
+    # to count without a cue; "caído en Madrid" would resolve as a bare big city.)
+    assert resolve_text("caído en Valladolid", lang="en") is None
+    assert resolve_text("caído en Valladolid", lang="es") == ("ES", "ES-CL")
+    assert resolve_text("caído en Valladolid", lang="und") == ("ES", "ES-CL")
 
 
 def test_shouting_does_not_turn_words_into_codes():
     assert resolve_text("WIFI DOWN IN DALLAS AGAIN") == ("US", "US-TX")
     assert resolve_text("DOWN IN LONDON ON MONDAY") == ("GB", "GB-ENG")  # not London, Ontario
     assert resolve_text("IN PARIS HILTON") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "expected"),
+    [
+        # big places with no cue word, where nothing extends the name
+        ("KPN storing Rotterdam?", None, ("NL", "NL-ZH")),
+        ("Telekom Störung München", None, ("DE", "DE-BY")),
+        ("Safaricom down Nairobi", None, ("KE", "KE-30")),
+        ("anyone in NYC lose Verizon?", None, ("US", "US-NY")),  # capitals, three letters
+        ("İstanbul'da Turkcell çekmiyor", None, ("TR", "TR-34")),  # a Turkish case ending
+        # scripts without capitals: joined (Korean, Thai) or whole words; Chinese "around here"
+        ("서울인데 KT 인터넷 안 돼요", None, ("KR", "KR-11")),
+        ("กรุงเทพฯ เน็ต AIS ล่มอีกแล้ว", None, ("TH", "TH-10")),
+        ("मुंबई में Jio नहीं चल रहा", None, ("IN", "IN-MH")),
+        ("上海这边微信又打不开了", None, ("CN", "CN-SH")),
+        # cue words of more languages, "i" only when the language says so
+        ("Telia nere i Stockholm?", "sv", ("SE", "SE-AB")),
+        ("Telenor nede i Oslo", "no", ("NO", None)),
+    ],
+)
+def test_bare_big_places_other_scripts_and_languages(text, lang, expected):
+    found = resolve_text(text, lang=lang)
+    assert found is not None and found[0] == expected[0]
+    if expected[1]:
+        assert found == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Real Madrid lost and Twitter is down",  # a capitalised word before: part of a name
+        "Boston Dynamics video won't load",  # a capitalised stranger after
+        "Reading the status page",  # small places never count bare
+        "Victoria's Secret site down",  # the English possessive is no case ending
+        "Turkey dinner ruined, Instacart down",
+        "I Stockholm-syndromed myself into Teams",  # English "I" is no cue
+        "Jordan 1s drop and SNKRS crashed",
+    ],
+)
+def test_bare_names_that_are_something_else_give_nothing(text):
+    assert resolve_text(text) is None

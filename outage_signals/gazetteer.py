@@ -1,0 +1,164 @@
+"""Place names, offline: the tables behind profile and text locations.
+
+Two tables, both keyed by :func:`normalize`\\ d name:
+
+* :func:`gazetteer`: ``data/places.tsv``, written for this project: countries, first-level
+  regions, about 1,500 cities under their English, native and local spellings, nicknames
+  ("the Big Apple", "Hotlanta") and abbreviations, each with a population for disambiguation;
+* :func:`towns`: every place of 5,000+ people in ``data/cities.tsv.gz`` (GeoNames, CC BY 4.0,
+  the reverse geocoder's table) under its GeoNames name, for names the first table lacks
+  ("Aarhus", "Fresno"). Bigger and blunter, so callers trust it less (see
+  :mod:`outage_signals.locating`).
+
+Lookups also try the name with accents removed (:func:`fold`), so "Sao Paulo" and "Zurich"
+find "São Paulo" and "Zürich". :func:`flag_places` reads flag emoji, including the tag
+sequences of England, Scotland and Wales.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import pycountry
+
+#: ``(country, region or None)``: ISO 3166-1 alpha-2 and ISO 3166-2 first-level codes.
+Place = tuple[str, str | None]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A gazetteer row: one spelling of a place. ``population``: people, for ranking."""
+
+    country: str
+    region: str | None
+    population: int
+    kind: str  # city, region, country, nickname (places.tsv) or town (cities.tsv.gz)
+
+
+# Quotes, brackets and stray punctuation become spaces; symbols (emoji such as 📍 or 🌴, the
+# tag characters of subdivision flags) are dropped by category in normalize().
+_PUNCT = re.compile(r"[\"“”«»()\[\]{}!?*~_]+")
+_SPACES = re.compile(r"\s+")
+
+
+def normalize(text: str) -> str:
+    """The lookup key of a name: NFKC, casefolded, symbols dropped, spaces collapsed.
+
+    Casefolding turns "İ" into "i" plus a combining dot, which is dropped too, so "İstanbul"
+    and "Istanbul" meet.
+    """
+    text = unicodedata.normalize("NFKC", text).casefold().replace("\u0307", "")
+    if not text.isascii():
+        text = "".join(" " if unicodedata.category(c)[0] == "S" or 0xE0000 <= ord(c) <= 0xE007F
+                       else c for c in text)
+    text = _PUNCT.sub(" ", text)
+    return _SPACES.sub(" ", text).strip(" .-'")
+
+
+def fold(key: str) -> str:
+    """``key`` without accents ("são paulo" -> "sao paulo"); other scripts are left alone.
+
+    Only Latin letters are folded: stripping marks from Japanese or Devanagari would change the
+    letters themselves (が is か plus a mark).
+    """
+    if key.isascii():
+        return key
+    out = []
+    for c in unicodedata.normalize("NFD", key):
+        if unicodedata.combining(c) and out and out[-1].isascii():
+            continue
+        out.append(c)
+    return unicodedata.normalize("NFC", "".join(out)).replace("ß", "ss").replace("ø", "o")
+
+
+def _with_folded(table: dict[str, list[Candidate]]) -> dict[str, tuple[Candidate, ...]]:
+    """The table plus accent-free keys for names whose folded form is not a name already."""
+    out = {k: tuple(v) for k, v in table.items()}
+    for key, cands in table.items():
+        folded = fold(key)
+        if folded != key and folded not in table:
+            out[folded] = out.get(folded, ()) + tuple(c for c in cands if c not in out.get(folded, ()))
+    return out
+
+
+@lru_cache(maxsize=1)
+def gazetteer() -> dict[str, tuple[Candidate, ...]]:
+    """Name key -> candidates, from the packaged ``data/places.tsv`` (curated)."""
+    ref = resources.files("outage_signals") / "data" / "places.tsv"
+    table: dict[str, list[Candidate]] = {}
+    lines = ref.read_text(encoding="utf-8").splitlines()
+    for number, line in enumerate(lines[1:], 2):
+        if not line.strip() or line.startswith("#"):
+            continue
+        fields = line.split("\t")
+        if len(fields) != 5:  # the file ships with the package: a bad line is a bug
+            raise ValueError(f"places.tsv line {number}: expected name, country, region, "
+                             "population, kind")
+        name, country, region, population, kind = fields
+        table.setdefault(normalize(name), []).append(
+            Candidate(country, region or None, int(population or 0), kind))
+    return _with_folded(table)
+
+
+@lru_cache(maxsize=1)
+def towns() -> dict[str, tuple[Candidate, ...]]:
+    """Name key -> places of 5,000+ people from ``data/cities.tsv.gz`` (kind ``town``).
+
+    Loaded on first use (about 0.2 s): only profile strings the curated table does not know
+    ever need it.
+    """
+    ref = resources.files("outage_signals") / "data" / "cities.tsv.gz"
+    table: dict[str, list[Candidate]] = {}
+    rows = gzip.decompress(ref.read_bytes()).decode("utf-8").splitlines()
+    for line in rows:
+        if line.startswith("#") or line.startswith("name\t"):
+            continue
+        name, _lat, _lon, country, region, population = line.split("\t")
+        table.setdefault(normalize(name), []).append(
+            Candidate(country, region or None, int(population or 0), "town"))
+    return _with_folded(table)
+
+
+def lookup(table: dict[str, tuple[Candidate, ...]], key: str) -> tuple[Candidate, ...]:
+    """Candidates for a normalized ``key``, trying its accent-free form second."""
+    found = table.get(key)
+    if found is None and not key.isascii():
+        found = table.get(fold(key))
+    return found or ()
+
+
+_TAG_BASE = 0xE0000  # tag letters: U+E0061 is tag "a"
+
+
+def flag_places(text: str) -> list[Place]:
+    """Places of the flag emoji in ``text``, in order: ``("BR", None)`` for 🇧🇷, and for the
+    tag sequences of subdivision flags their region (🏴 + "gbsct" is ``("GB", "GB-SCT")``).
+    Unknown codes and the EU flag give nothing."""
+    out: list[Place] = []
+    letters: list[str] = []
+    for i, c in enumerate(text):
+        o = ord(c)
+        if 0x1F1E6 <= o <= 0x1F1FF:
+            letters.append(chr(o - 0x1F1E6 + ord("A")))
+            if len(letters) == 2:
+                code = "".join(letters)
+                if pycountry.countries.get(alpha_2=code):
+                    out.append((code, None))
+                letters = []
+        elif o == 0x1F3F4:  # black flag: a subdivision when tag letters follow
+            tags = []
+            for t in text[i + 1:]:
+                if not 0xE0061 <= ord(t) <= 0xE007A:
+                    break
+                tags.append(chr(ord(t) - _TAG_BASE))
+            code = "".join(tags).upper()
+            if len(code) >= 4:
+                country, sub = code[:2], f"{code[:2]}-{code[2:]}"
+                if pycountry.subdivisions.get(code=sub):
+                    out.append((country, sub))
+    return out
