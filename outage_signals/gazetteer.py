@@ -132,6 +132,16 @@ def lookup(table: dict[str, tuple[Candidate, ...]], key: str) -> tuple[Candidate
     return found or ()
 
 
+#: Town names (5,000+ people) far more often ordinary words ("Batman", "Surprise", "Orange"):
+#: never looked up in the town table.
+TOWN_WORDS = frozenset([
+    "batman", "surprise", "independence", "orange", "corona", "mercedes", "concord", "providence",
+    "victoria", "temple", "hope", "paradise", "eden", "home", "love", "van", "bar", "mandi", "of",
+    "mission", "pearland", "sunrise", "deltona", "lakewood", "carmel", "plano", "centennial",
+    "enterprise", "commerce", "liberty", "unity", "harmony", "trinity",
+])
+
+
 _TAG_BASE = 0xE0000  # tag letters: U+E0061 is tag "a"
 
 

@@ -25,7 +25,16 @@ from collections.abc import Iterable
 
 import pycountry
 
-from outage_signals.gazetteer import Candidate, Place, flag_places, gazetteer, lookup, normalize, towns
+from outage_signals.gazetteer import (
+    TOWN_WORDS,
+    Candidate,
+    Place,
+    flag_places,
+    gazetteer,
+    lookup,
+    normalize,
+    towns,
+)
 from outage_signals.records import Post
 from outage_signals.subreddit_places import resolve_subreddit
 from outage_signals.text_places import resolve_text
@@ -37,26 +46,24 @@ SHORT_NAMES = frozenset({"uk", "us", "la", "sf"})
 TOWN_ALONE = 100_000
 #: The largest namesake must be this many times larger than any abroad for a lone town name.
 TOWN_DOMINANCE = 3.0
-#: Town names that are far more often ordinary words in a profile ("Split personality" is
-#: caught elsewhere; these are whole-string matches such as "Batman" or "Surprise").
-TOWN_WORDS = frozenset([
-    "batman", "surprise", "independence", "orange", "corona", "mercedes", "concord", "providence",
-    "victoria", "temple", "hope", "paradise", "eden", "home", "love", "van", "bar", "mandi", "of",
-    "mission", "pearland", "sunrise", "deltona", "lakewood", "carmel", "plano", "centennial",
-    "enterprise", "commerce", "liberty", "unity", "harmony", "trinity",
-])
 
 # Where a profile names two places, these say which one the author is in now.
 _NOW = re.compile(r"^(?:currently|now|living|based|live|lives|residing|moved|relocated)"
                   r"(?:\s+(?:in|at|to|out of))?\s+")
-_BEFORE = re.compile(r"^(?:born|raised|from|originally|ex|formerly|grew up)\b")
+_BEFORE = re.compile(r"^(?:born|raised|from|originally|ex|formerly|grew up)\b|[\s-](?:born|raised|bred)$")
+_NOW_AFTER = re.compile(r"[\s-]based$")  # "Toronto-based"
+# Administrative endings in Japanese, Korean and Chinese names and their romanisations:
+# "福岡市", "부산광역시", "Kumamoto-shi".
+_ADMIN_SUFFIX = re.compile(r"(?:-shi|-ken|-fu|-ku|市|県|府|都|区|광역시|특별시|시|도|省)$")
 # Fluff around a name: "Greater Boston area", "Chicago-ish", "near Leeds", "somewhere in Ohio".
 _PREFIX = re.compile(r"^(?:(?:just\s+)?(?:outside|near|around)(?:\s+of)?|somewhere\s+(?:in|near)|"
                      r"greater|metro|the|📍|📌|in|from|based\s+in|living\s+in|currently\s+in)\s+")
 _SUFFIX = re.compile(r"(?:[\s-]+(?:area|metro|metro\s+area|region|suburbs|burbs|ish|based|"
                      r"proper|and\s+beyond|citizen|native|local))+$")
 # Separators between parts; arrows and "→" list places in order, the first is home.
-_SPLIT = re.compile(r"[,/|•·;()\[\]→➡>]|\s[-–—~]\s|->|\.\s|\n|\s&\s|\sand\s|\s\+\s")
+_SPLIT = re.compile(r"[,/|•·;()\[\]→➡>✈]|\s[-–—~]\s|->|(?<=\w{3})\.\s|\n")
+# "Berlin & Hamburg" is two places, "Turkey & gravy enthusiast" none: split only if both are.
+_JOIN = re.compile(r"\s(?:&|\+|and|y|et|und|e)\s")
 
 
 def _variants(key: str) -> list[str]:
@@ -64,7 +71,8 @@ def _variants(key: str) -> list[str]:
     prefix = _PREFIX.sub("", key)
     suffix = _SUFFIX.sub("", key).strip()
     both = _SUFFIX.sub("", prefix).strip()
-    return [v for v in dict.fromkeys((prefix, suffix, both)) if v and v != key]
+    native = _ADMIN_SUFFIX.sub("", key)
+    return [v for v in dict.fromkeys((prefix, suffix, both, native)) if v and v != key]
 
 
 def _candidates(name: str, allow_short: bool) -> tuple[Candidate, ...]:
@@ -81,7 +89,10 @@ def _candidates(name: str, allow_short: bool) -> tuple[Candidate, ...]:
     if short and allow_short and len(key) == 2 and pycountry.countries.get(alpha_2=key.upper()):
         # After a comma "CA" may be Canada as well as California, "DE" Germany as well as
         # Delaware: offer both and let the place before the comma decide.
-        found = (*found, Candidate(key.upper(), None, 0, "country"))
+        found = (*found, Candidate(key.upper(), None, 0, "code"))
+    if allow_short and len(key.replace(".", "")) <= 3:
+        # An abbreviation qualifies, but weakly: "B.C." is Baja California after Tijuana.
+        found = tuple(Candidate(c.country, c.region, c.population, "code") for c in found)
     return found
 
 
@@ -108,25 +119,18 @@ def _parts(text: str) -> list[str]:
     whole = normalize(text)
     if lookup(gazetteer(), whole):
         return [whole]  # "Frankfurt (Oder)", "Washington, D.C." as one name
-    parts = [p for p in (normalize(p) for p in _SPLIT.split(text)) if p]
-    now = [i for i, p in enumerate(parts) if _NOW.match(p)]
+    parts = []
+    for part in (normalize(p) for p in _SPLIT.split(text)):
+        pieces = _JOIN.split(part)
+        if len(pieces) > 1 and all(_candidates(p, allow_short=False) for p in pieces):
+            parts.extend(pieces)
+        elif part:
+            parts.append(part)
+    now = [i for i, p in enumerate(parts) if _NOW.match(p) or _NOW_AFTER.search(p)]
     if now:
         i = now[0]
-        parts = [_NOW.sub("", parts[i]), *parts[i + 1:], *parts[:i]]
+        parts = [_NOW_AFTER.sub("", _NOW.sub("", parts[i])), *parts[i + 1:], *parts[:i]]
     return [p for n, p in enumerate(parts) if n == 0 or not _BEFORE.match(p)]
-
-
-def _choose(options: list[Candidate], qualifiers: list[Candidate]) -> list[Candidate]:
-    """``options`` narrowed by the qualifiers, or the qualifiers themselves if none agree."""
-    if not qualifiers:
-        return options
-    narrowed = [c for c in options if any(_consistent(c, q) for q in qualifiers)]
-    if narrowed:
-        return narrowed
-    if options and not any(o.country in {q.country for q in qualifiers} for o in options):
-        # "Springfield, Narnia": trust the qualifier if the head is unknown there.
-        return [q for q in qualifiers if q.kind in ("country", "region")] or options
-    return options
 
 
 def resolve_profile(text: str | None) -> Place | None:
@@ -156,25 +160,44 @@ def resolve_profile(text: str | None) -> Place | None:
             first = list(_candidates(words[0], allow_short=False)) if last else []
             if first and last:
                 options, qualifiers = first, last + flag_quals
+    if qualifiers:
+        agree = [c for c in options if any(_consistent(c, q) for q in qualifiers)]
+        if not agree:  # "Moscow, Idaho", "Perth, Scotland": a smaller namesake agrees
+            agree = [c for c in _town_candidates(head) if any(_consistent(c, q) for q in qualifiers)]
+        if agree:
+            return _best(agree)
     if not options:
-        towns_found = list(_town_candidates(head))
-        if towns_found and qualifiers:
-            narrowed = [c for c in towns_found if any(_consistent(c, q) for q in qualifiers)]
-            options = narrowed
-        elif towns_found:
-            best = max(towns_found, key=lambda c: c.population)
-            abroad = [c for c in towns_found if c.country != best.country]
-            if best.population >= TOWN_ALONE and all(
-                    c.population * TOWN_DOMINANCE <= best.population for c in abroad):
-                options = [best]
-    if not options and qualifiers and len(parts) > 1:
-        # "Smallville, Kansas": the head is unknown, the qualifier is a place.
-        options, qualifiers = [q for q in qualifiers if q.kind != "town"], []
-    options = _choose(options, qualifiers)
+        options = _lone_town(head)
+    if options and (not qualifiers or all(q.kind == "code" for q in qualifiers)
+                    or any(o.country in {q.country for q in qualifiers} for o in options)):
+        # No qualifier, or only a code that may mean something else ("Indore, MP" is Madhya
+        # Pradesh, not the Northern Marianas), or one in the same country: the name decides.
+        return _best(options)
     if not options:
-        return flags[0] if flags else None
+        # "Smallville, Kansas", "Opinions my own. Nairobi.": the head names nothing, the rest does.
+        return _best(qualifiers) if qualifiers else None
+    full = [q for q in qualifiers if q.kind in ("country", "region")]
+    # "Springfield, Narnia" keeps Springfield; "Gotham, Texas" would be Texas.
+    return _best(full or options)
+
+
+def _best(options: list[Candidate]) -> Place:
     best = max(options, key=lambda c: (c.population, c.kind != "nickname"))
     return best.country, best.region
+
+
+def _lone_town(head: str) -> list[Candidate]:
+    """The GeoNames town a name means on its own: :data:`TOWN_ALONE`+ people and well ahead
+    of any namesake abroad, else nothing."""
+    found = _town_candidates(head)
+    if not found:
+        return []
+    best = max(found, key=lambda c: c.population)
+    abroad = [c for c in found if c.country != best.country]
+    if best.population >= TOWN_ALONE and all(c.population * TOWN_DOMINANCE <= best.population
+                                             for c in abroad):
+        return [best]
+    return []
 
 
 def resolve_place(place: dict | None) -> tuple[str, str | None] | None:

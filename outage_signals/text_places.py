@@ -23,8 +23,9 @@ from typing import NamedTuple
 import pycountry
 
 from outage_signals.catalog import Catalog, load_catalog
-from outage_signals.gazetteer import Candidate, gazetteer
+from outage_signals.gazetteer import TOWN_WORDS, Candidate, gazetteer
 from outage_signals.gazetteer import normalize as _norm
+from outage_signals.gazetteer import towns as town_table
 
 
 def _words(text: str) -> frozenset[str]:
@@ -43,9 +44,11 @@ CUES: dict[str, tuple[str, ...]] = {
     "sv": ("i",), "no": ("i",), "nb": ("i",), "da": ("i",),
     "ro": ("în", "in"), "id": ("di",), "tr": (),
 }
-#: Cue words that count only when the post's language is known to be one that uses them
-#: (English "I" before a capitalised word is the pronoun).
+#: Cue words that count in capitals only when the post's language is known to use them
+#: (English "I" before a capitalised word is the pronoun; "i Bergen" is Norwegian).
 _KNOWN_LANG_ONLY = frozenset({"i", "di"})
+#: After a cue word, a name only the GeoNames town table knows counts from this many people.
+TOWN_MIN_POPULATION = 50_000
 #: A name with no cue word before it ("Telstra outage Melbourne CBD") counts only for a city or
 #: region of at least this many people, or a country: small places are too often something
 #: else ("Reading", "Mobile", "Nice").
@@ -72,6 +75,8 @@ _THING_AFTER = _words("shoes shoe sneakers retro retros dinner sandwich breast r
                       "trot plate plates porcelain dishes cabinet doll font fonts typeface post times "
                       "tribune herald fc united city county rovers hilton secret syndrome agreement accords "
                       "mobile telecom unicom airlines airways instruments roadhouse")
+# Words that name a club or paper in capitals ("Manchester City") but the place in lower case.
+_PLACE_WORDS = _words("city county")
 # Capitalised words that may follow a place without making it part of a longer proper name.
 _SENTENCE_AFTER = _words(
     "i is are anyone anybody any everyone still since now today tonight again and but or so too on for at "
@@ -123,6 +128,7 @@ class TextPlaces:
         self.services = frozenset(a.casefold() for s in catalog for a in (*s.aliases, *s.cased_aliases))
         unwanted = self.services | _NEVER
         self.names = {k: v for k, v in gazetteer().items() if k not in unwanted}
+        self.untowned = unwanted | _PEOPLE | TOWN_WORDS
         self.tags: dict[str, tuple[Candidate, ...]] = {}
         for key, cands in self.names.items():  # hashtags drop spaces: #SaoPaulo, #NewYork
             tag = re.sub(r"[\s.'’\-]", "", key)
@@ -177,7 +183,8 @@ class TextPlaces:
 
     def _after_cue(self, text: str, m: re.Match[str], cues: frozenset[str] | None) -> _Hit | None:
         cue = " ".join(m[0].casefold().split())
-        if cue not in (cues or self.all_cues) or (cues is None and cue in _KNOWN_LANG_ONLY):
+        if cue not in (cues or self.all_cues) or (cues is None and cue in _KNOWN_LANG_ONLY
+                                                   and not m[0].islower()):
             return None
         before = _WORD_BEFORE.search(text, max(0, m.start() - 24), m.start())
         tokens = _tokens(text, m.end())
@@ -203,7 +210,8 @@ class TextPlaces:
             return None
         if sep == "," or quals or (self._service(rest) and word not in _THING_AFTER):
             return hit
-        if word in _THING_AFTER or (key == "jordan" and word[0].isdigit()):  # "Jordan 1s"
+        if (word in _THING_AFTER and not (word in _PLACE_WORDS and rest[0][0].islower())) or (
+                key == "jordan" and word[0].isdigit()):  # "Jordan 1s"; "Galway city" is a place
             return None
         # A capitalised stranger extends the name: "Paris Hilton", "China Mobile".
         return hit if word in _SENTENCE_AFTER or rest[0][0][0].islower() else None
@@ -245,7 +253,7 @@ class TextPlaces:
                 return None
             if any(w[0].islower() and w.casefold() not in _JOINERS for w, _ in words[1:]):
                 continue
-            cands = self._lookup(words)
+            cands = self._lookup(words, towns=True)
             if cands:
                 return _norm(" ".join(w for w, _ in words)), end, cands
         word = tokens[start][0] if start < len(tokens) else ""
@@ -254,7 +262,8 @@ class TextPlaces:
             return found if found and found[0] not in _CONTINENTS else None
         return None
 
-    def _lookup(self, words: Tokens, *, codes: bool = False) -> tuple[Candidate, ...]:
+    def _lookup(self, words: Tokens, *, codes: bool = False, towns: bool = False
+                ) -> tuple[Candidate, ...]:
         """Candidates for the whole of ``words``; short names only in capitals, and then only
         countries ("UK"), or with ``codes`` (after a place) region and country codes ("TX")."""
         if any(p and p != "." for _, p in words[:-1]):
@@ -265,6 +274,9 @@ class TextPlaces:
         if not cands and len(words) == 1 and (cut := _SUFFIXED.match(surface)):
             surface, key = cut[1], _norm(cut[1])  # Turkish "İstanbul'da", "Ankara’da"
             cands = self.names.get(key, ())
+        if towns and not cands and len(key) >= 4 and key not in self.untowned:
+            # A town the curated table lacks ("i Bergen", "in Galway"): big enough to be meant.
+            cands = tuple(c for c in town_table().get(key, ()) if c.population >= TOWN_MIN_POPULATION)
         if len(key.replace(".", "")) >= 4 or not key.isascii():
             return cands if cands and not re.sub(r"(?i)^the\s+", "", surface)[0].islower() else ()
         if len(key) == 3 and surface.istitle():  # "Rio", but not "Ely" or "Bar"

@@ -78,6 +78,15 @@ def test_names():
         ("Aarhus", ("DK", "DK-82")),
         ("Kumamoto", ("JP", "JP-43")),
         ("Bath, England", ("GB", "GB-ENG")),
+        ("Moscow, Idaho", ("US", "US-ID")),  # a smaller namesake that the qualifier picks
+        ("Indore, MP", ("IN", "IN-MP")),  # a code is a weak qualifier: not the Marianas
+        ("Tijuana, B.C.", ("MX", None)),  # nor British Columbia
+        ("St. Petersburg, FL", ("US", "US-FL")),  # "St." does not end a sentence
+        ("Lagos-born, Toronto-based", ("CA", "CA-ON")),
+        ("Berlin & Hamburg", ("DE", "DE-BE")),
+        ("福岡市", ("JP", "JP-40")),  # administrative endings
+        ("부산광역시", ("KR", "KR-26")),
+        ("Kumamoto-shi", ("JP", "JP-43")),
     ],
 )
 def test_harder_profile_strings(text, expected):
@@ -88,6 +97,8 @@ def test_harder_profile_strings(text, expected):
 
 
 @pytest.mark.parametrize("junk", ["wherever I am", "ask me", "where the wifi is", "Split personality",
-                                  "Cork screw", "Batman", "home", "🇪🇺"])
+                                  "Cork screw", "Batman", "home", "🇪🇺",
+                                  "Turkey & gravy enthusiast", "Bath & Body Works addict",
+                                  "Florence + the Machine stan"])
 def test_word_pairs_and_town_names_that_are_words_give_nothing(junk):
     assert resolve_profile(junk) is None

@@ -19,6 +19,16 @@ def test_bundled_set_scores_and_meets_the_profile_and_junk_targets():
     assert report["junk_resolving_to_nothing"] >= 0.95
 
 
+def test_the_blind_set_meets_the_targets_too():
+    from pathlib import Path
+
+    fresh = Path(__file__).resolve().parent.parent / "data" / "locations" / "fresh.jsonl"
+    report = evaluate(read_cases(str(fresh)))
+    assert report["cases"] == 450
+    assert report["profile_country_accuracy"] >= 0.90
+    assert report["junk_resolving_to_nothing"] >= 0.95
+
+
 def test_scores_count_right_and_wrong(tmp_path):
     cases = [
         {"id": "a", "method": "profile", "kind": "city", "post": {"user_location": "Austin, TX"},

@@ -194,6 +194,8 @@ def test_shouting_does_not_turn_words_into_codes():
         # cue words of more languages, "i" only when the language says so
         ("Telia nere i Stockholm?", "sv", ("SE", "SE-AB")),
         ("Telenor nede i Oslo", "no", ("NO", None)),
+        ("Telenor nede i Bergen", None, ("NO", None)),  # lower-case "i"; a GeoNames town
+        ("Eir broadband gone in Galway city", None, ("IE", None)),  # "city" in lower case
     ],
 )
 def test_bare_big_places_other_scripts_and_languages(text, lang, expected):
@@ -213,6 +215,8 @@ def test_bare_big_places_other_scripts_and_languages(text, lang, expected):
         "Turkey dinner ruined, Instacart down",
         "I Stockholm-syndromed myself into Teams",  # English "I" is no cue
         "Jordan 1s drop and SNKRS crashed",
+        "problème sur Orange depuis ce matin",  # a town (Orange, CA) whose name is a word
+        "no signal in China Mobile app",  # a town (Mobile, AL) does not qualify a place
     ],
 )
 def test_bare_names_that_are_something_else_give_nothing(text):
