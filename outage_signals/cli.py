@@ -59,10 +59,13 @@ def main():
 @click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False),
               help="Judge services against baselines fitted earlier (`outage-signals baseline`) "
                    "instead of fitting on this window.")
+@click.option("--chart", "chart_dir", type=click.Path(file_okay=False),
+              help="Also write a spread chart per incident (SVG: share and lift per country "
+                   "and region, first reporters marked) into this directory.")
 @model_option
 @_fail_cleanly
-def detect(inputs, store_path, services, since, until, fmt, bin_size, baseline_file, model_path,
-           skip_invalid, rejects):
+def detect(inputs, store_path, services, since, until, fmt, bin_size, baseline_file, chart_dir,
+           model_path, skip_invalid, rejects):
     """Find outages in posts already on disk: classify, count, detect, locate.
 
     INPUT is JSON Lines of post records (.jsonl, .jsonl.gz, a directory of them, or - for
@@ -76,6 +79,7 @@ def detect(inputs, store_path, services, since, until, fmt, bin_size, baseline_f
       outage-signals detect posts/ --service chatgpt --since 2024-12-26T12:00Z --format json
       outage-signals detect today.jsonl --baseline baselines.json
       outage-signals detect --store --since 6h --service slack
+      outage-signals detect data/samples/chatgpt-replay.jsonl.gz --chart charts/
     """
     from outage_signals import baseline_store
     from outage_signals.pipeline import detect as run_detect
@@ -88,6 +92,11 @@ def detect(inputs, store_path, services, since, until, fmt, bin_size, baseline_f
                            bin_size=bin_size, baselines=stored, progress=_note)
     fmt = fmt or ("table" if sys.stdout.isatty() else "json")
     click.echo(render(incidents, fmt), nl=False)
+    if chart_dir:
+        from outage_signals.spread_chart import write_charts
+
+        paths = write_charts(incidents, chart_dir)
+        _note(f"wrote {len(paths)} spread chart{'s' if len(paths) != 1 else ''} to {chart_dir}")
 
 
 @main.command()
