@@ -105,20 +105,41 @@ def gazetteer() -> dict[str, tuple[Candidate, ...]]:
     return _with_folded(table)
 
 
+#: Columns of ``data/cities.tsv.gz`` (see ``scripts/build-cities``).
+CITY_COLUMNS = ("name", "lat", "lon", "country", "region", "population")
+
+
+@lru_cache(maxsize=1)
+def city_fields() -> list[str]:
+    """Every field of ``data/cities.tsv.gz`` in one flat list, row after row: column ``i`` of
+    the table is ``city_fields()[i::len(CITY_COLUMNS)]``. Read once per process for both the
+    town names here and the reverse geocoder's coordinates.
+    """
+    ref = resources.files("outage_signals") / "data" / "cities.tsv.gz"
+    text = gzip.decompress(ref.read_bytes()).decode("utf-8")
+    header = "\n" + "\t".join(CITY_COLUMNS) + "\n"
+    start = text.find(header)
+    if start < 0:
+        raise RuntimeError(f"{ref}: no header line {header.strip()!r}; rebuild with scripts/build-cities")
+    # One split over the whole body instead of one per line: names carry no tabs (the build
+    # script makes sure), so every column is a stride slice.
+    fields = text[start + len(header):].rstrip("\n").replace("\n", "\t").split("\t")
+    if len(fields) % len(CITY_COLUMNS):
+        raise RuntimeError(f"{ref}: ragged rows; rebuild with scripts/build-cities")
+    return fields
+
+
 @lru_cache(maxsize=1)
 def towns() -> dict[str, tuple[Candidate, ...]]:
     """Name key -> places of 5,000+ people from ``data/cities.tsv.gz`` (kind ``town``).
 
-    Loaded on first use (about 0.2 s): only profile strings the curated table does not know
-    ever need it.
+    Built on first use (about 0.2 s): only profile strings the curated table does not know
+    and names after cue words ever need it.
     """
-    ref = resources.files("outage_signals") / "data" / "cities.tsv.gz"
+    fields, width = city_fields(), len(CITY_COLUMNS)
     table: dict[str, list[Candidate]] = {}
-    rows = gzip.decompress(ref.read_bytes()).decode("utf-8").splitlines()
-    for line in rows:
-        if line.startswith("#") or line.startswith("name\t"):
-            continue
-        name, _lat, _lon, country, region, population = line.split("\t")
+    for name, country, region, population in zip(fields[0::width], fields[3::width],
+                                                 fields[4::width], fields[5::width], strict=True):
         table.setdefault(normalize(name), []).append(
             Candidate(country, region or None, int(population or 0), "town"))
     return _with_folded(table)

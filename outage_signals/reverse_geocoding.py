@@ -19,14 +19,14 @@ input checks, so :func:`reverse_many` is the one to use on a stream.
 
 from __future__ import annotations
 
-import gzip
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 
 import numpy as np
 from sklearn.neighbors import BallTree
+
+from outage_signals.gazetteer import CITY_COLUMNS, city_fields
 
 #: ``(country, region)``: ISO 3166-1 alpha-2 and ISO 3166-2 first-level code (or ``None``).
 Location = tuple[str, str | None]
@@ -41,7 +41,6 @@ MAX_DISTANCE_KM = 200.0
 #: Mean Earth radius (IUGG), km: turns the haversine distance in radians into km.
 EARTH_RADIUS_KM = 6371.0088
 
-_COLUMNS = ("name", "lat", "lon", "country", "region", "population")
 # Small leaves cost a few ms more to build and make queries faster: 30 µs a point at 5 against
 # 70 µs at sklearn's default of 40 (dense cities mean many points within a leaf's ball).
 _LEAF_SIZE = 5
@@ -59,18 +58,7 @@ class _Index:
 @lru_cache(maxsize=1)
 def _index() -> _Index:
     """Read ``data/cities.tsv.gz`` and build the tree, once per process."""
-    ref = resources.files("outage_signals") / "data" / "cities.tsv.gz"
-    text = gzip.decompress(ref.read_bytes()).decode("utf-8")
-    header = "\n" + "\t".join(_COLUMNS) + "\n"
-    start = text.find(header)
-    if start < 0:
-        raise RuntimeError(f"{ref}: no header line {header.strip()!r}; rebuild with scripts/build-cities")
-    # One split over the whole body instead of one per line: fields come in rows of six, and
-    # names carry no tabs (the build script makes sure), so every column is a stride-6 slice.
-    fields = text[start + len(header):].rstrip("\n").replace("\n", "\t").split("\t")
-    width = len(_COLUMNS)
-    if len(fields) % width:
-        raise RuntimeError(f"{ref}: ragged rows; rebuild with scripts/build-cities")
+    fields, width = city_fields(), len(CITY_COLUMNS)
     lat = np.array(fields[1::width], dtype=float)
     lon = np.array(fields[2::width], dtype=float)
     pairs: dict[Location, int] = {}

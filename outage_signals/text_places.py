@@ -228,7 +228,8 @@ class TextPlaces:
         if found is None:
             return None
         key, end, cands = found
-        key = re.sub(r"['’]\w+$", "", key)
+        if cut := _SUFFIXED.match(key):
+            key = cut[1]  # "istanbul'da" is Istanbul
         if key in _PEOPLE or key in _NOT_BARE or not any(
                 c.kind == "country" or (c.kind in ("city", "region")
                                         and c.population >= BARE_MIN_POPULATION) for c in cands):
