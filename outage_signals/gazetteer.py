@@ -153,6 +153,55 @@ def lookup(table: dict[str, tuple[Candidate, ...]], key: str) -> tuple[Candidate
     return found or ()
 
 
+# Case endings of declined place names and what the name's dictionary form ends in instead, by
+# script. Polish "w Krakowie", "z Poznania", "w Warszawie"; Czech "v Brně"; Hungarian
+# "Budapesten", "Győrben"; Finnish "Oulussa", "Tampereella", "Helsingissä"; Russian "в Москве",
+# "в Казани"; Ukrainian "у Львові", "у Києві", "в Одесі". Longest ending first; a few stems
+# change too (Helsinki -> Helsingi-, Lviv -> Lvov-), hence the multi-letter endings.
+_LATIN_ENDINGS = (
+    ("ngissä", ("nki",)), ("ngissa", ("nki",)), ("ella", ("",)), ("ellä", ("",)),
+    ("ssa", ("",)), ("ssä", ("",)), ("lla", ("",)), ("llä", ("",)),
+    ("ben", ("",)), ("ban", ("",)), ("ön", ("",)), ("en", ("",)), ("on", ("",)),
+    ("owie", ("ow", "owa")), ("ie", ("a", "")), ("iu", ("",)), ("ia", ("",)), ("ě", ("o", "a")),
+    ("y", ("a",)), ("u", ("",)), ("a", ("",)), ("i", ("", "a")),
+)
+_CYRILLIC_ENDINGS = (
+    ("єві", ("їв",)), ("ові", ("ів",)), ("ові", ("ов",)), ("і", ("а", "о", "")),
+    ("е", ("а", "", "я")), ("и", ("ь", "а")), ("у", ("",)), ("а", ("",)),
+)
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
+#: Dictionary forms shorter than this are not tried (too many short names are words).
+BASE_FORM_MIN = 4
+
+
+def base_forms(key: str) -> list[str]:
+    """Dictionary forms a case-inflected one-word name ``key`` may have ("krakowie" ->
+    "krakowa", "krakow"; "москве" -> "москва", "москв"), most likely first, for look-ups after
+    the name as written failed. Not applied to names of several words."""
+    if " " in key:
+        return []
+    endings = _CYRILLIC_ENDINGS if _CYRILLIC.search(key) else _LATIN_ENDINGS
+    out = []
+    for ending, replacements in endings:
+        if key.endswith(ending):
+            stem = key[: -len(ending)]
+            out.extend(stem + r for r in replacements if len(stem + r) >= BASE_FORM_MIN)
+    return list(dict.fromkeys(out))
+
+
+def leader(candidates, dominance: float) -> Candidate | None:
+    """The most populous of same-named ``candidates`` if it has ``dominance`` times the people
+    of every namesake in another country, else ``None`` ("Valencia", "Georgia": no clear
+    reading). Namesakes in the same country never block: the country is known either way."""
+    if not candidates:
+        return None
+    best = max(candidates, key=lambda c: c.population)
+    if any(c.country != best.country and c.population * dominance > best.population
+           for c in candidates):
+        return None
+    return best
+
+
 #: Town names (5,000+ people) far more often ordinary words ("Batman", "Surprise", "Orange"):
 #: never looked up in the town table.
 TOWN_WORDS = frozenset([

@@ -29,8 +29,10 @@ from outage_signals.gazetteer import (
     TOWN_WORDS,
     Candidate,
     Place,
+    base_forms,
     flag_places,
     gazetteer,
+    leader,
     lookup,
     normalize,
     towns,
@@ -60,6 +62,12 @@ _PREFIX = re.compile(r"^(?:(?:just\s+)?(?:outside|near|around)(?:\s+of)?|somewhe
                      r"greater|metro|the|📍|📌|in|from|based\s+in|living\s+in|currently\s+in)\s+")
 _SUFFIX = re.compile(r"(?:[\s-]+(?:area|metro|metro\s+area|region|suburbs|burbs|ish|based|"
                      r"proper|and\s+beyond|citizen|native|local))+$")
+# Postcodes and district numbers around a name: "75011 Paris", "Berlin 10115", "Praha 6",
+# "London SW1A 1AA", "Dublin 8".
+_POSTCODE = re.compile(r"^\d[\d -]*\s+|\s+(?:\d[\d -]*|[a-z]{1,2}\d[a-z\d]?(?:\s*\d[a-z]{2})?)$")
+# Prepositions before a declined place name (Polish, Czech, Slovak, Russian, Ukrainian).
+_DECLINED_AFTER = re.compile(r"^(?:w|we|z|ze|v|ve|vo|в|во|у|з|із|из)\s+(?=\w{4})")
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
 # Separators between parts; arrows and "→" list places in order, the first is home.
 _SPLIT = re.compile(r"[,/|•·;()\[\]→➡>✈]|\s[-–—~]\s|->|(?<=\w{3})\.\s|\n")
 # "Berlin & Hamburg" is two places, "Turkey & gravy enthusiast" none: split only if both are.
@@ -72,7 +80,8 @@ def _variants(key: str) -> list[str]:
     suffix = _SUFFIX.sub("", key).strip()
     both = _SUFFIX.sub("", prefix).strip()
     native = _ADMIN_SUFFIX.sub("", key)
-    return [v for v in dict.fromkeys((prefix, suffix, both, native)) if v and v != key]
+    postal = _POSTCODE.sub("", key).strip()
+    return [v for v in dict.fromkeys((prefix, suffix, both, native, postal)) if v and v != key]
 
 
 def _candidates(name: str, allow_short: bool) -> tuple[Candidate, ...]:
@@ -86,6 +95,7 @@ def _candidates(name: str, allow_short: bool) -> tuple[Candidate, ...]:
             found = _candidates(variant, allow_short)
             if found:
                 return found
+        found = _declined(key)
     if short and allow_short and len(key) == 2 and pycountry.countries.get(alpha_2=key.upper()):
         # After a comma "CA" may be Canada as well as California, "DE" Germany as well as
         # Delaware: offer both and let the place before the comma decide.
@@ -94,6 +104,21 @@ def _candidates(name: str, allow_short: bool) -> tuple[Candidate, ...]:
         # An abbreviation qualifies, but weakly: "B.C." is Baja California after Tijuana.
         found = tuple(Candidate(c.country, c.region, c.population, "code") for c in found)
     return found
+
+
+def _declined(key: str) -> tuple[Candidate, ...]:
+    """A declined one-word place name after a Slavic preposition ("w Krakowie",
+    "v Brně", "в Москве") or in Cyrillic ("Москве"): the first dictionary form that is one."""
+    m = _DECLINED_AFTER.match(key)
+    if m:
+        key = key[m.end():]
+    elif not _CYRILLIC.search(key):
+        return ()
+    for base in base_forms(key):
+        found = lookup(gazetteer(), base)
+        if found:
+            return found
+    return ()
 
 
 def _town_candidates(name: str) -> tuple[Candidate, ...]:
@@ -189,15 +214,8 @@ def _best(options: list[Candidate]) -> Place:
 def _lone_town(head: str) -> list[Candidate]:
     """The GeoNames town a name means on its own: :data:`TOWN_ALONE`+ people and well ahead
     of any namesake abroad, else nothing."""
-    found = _town_candidates(head)
-    if not found:
-        return []
-    best = max(found, key=lambda c: c.population)
-    abroad = [c for c in found if c.country != best.country]
-    if best.population >= TOWN_ALONE and all(c.population * TOWN_DOMINANCE <= best.population
-                                             for c in abroad):
-        return [best]
-    return []
+    best = leader(_town_candidates(head), TOWN_DOMINANCE)
+    return [best] if best is not None and best.population >= TOWN_ALONE else []
 
 
 def resolve_place(place: dict | None) -> tuple[str, str | None] | None:

@@ -23,7 +23,7 @@ from typing import NamedTuple
 import pycountry
 
 from outage_signals.catalog import Catalog, load_catalog
-from outage_signals.gazetteer import TOWN_WORDS, Candidate, gazetteer
+from outage_signals.gazetteer import TOWN_WORDS, Candidate, base_forms, fold, gazetteer, leader
 from outage_signals.gazetteer import normalize as _norm
 from outage_signals.gazetteer import towns as town_table
 
@@ -43,7 +43,17 @@ CUES: dict[str, tuple[str, ...]] = {
     "nl": ("in", "te", "rond"),
     "sv": ("i",), "no": ("i",), "nb": ("i",), "da": ("i",),
     "ro": ("în", "in"), "id": ("di",), "tr": (),
+    "pl": ("w", "we", "na"), "cs": ("v", "ve", "na"), "sk": ("v", "vo", "na"),
+    "ru": ("в", "во", "на"), "uk": ("в", "у", "на"), "hu": (), "fi": (),
 }
+#: Cue words that count only when the post's language is known to use them: English "w" is
+#: "with", "v" is "versus".
+_LANG_REQUIRED = frozenset({"w", "we", "v", "ve", "vo"})
+#: Languages that decline place names ("w Krakowie", "Budapesten", "Helsingissä"): there the
+#: name's dictionary forms are tried (:func:`~outage_signals.gazetteer.base_forms`). Cyrillic
+#: names are tried whatever the language says.
+INFLECTING = frozenset({"pl", "cs", "sk", "ru", "uk", "be", "bg", "hu", "fi", "et", "hr", "sr", "sl",
+                        "lt", "lv"})
 #: Cue words that count in capitals only when the post's language is known to use them
 #: (English "I" before a capitalised word is the pronoun; "i Bergen" is Norwegian).
 _KNOWN_LANG_ONLY = frozenset({"i", "di"})
@@ -102,6 +112,7 @@ _UPPER = "".join(re.escape(c) for c in map(chr, [*range(0x41, 0x250), *range(0x1
 _CASELESS = r"[^\W\d_\u0000-\u024f\u1e00-\u1eff]"  # a letter of another script: 東, Москва
 _TAG = re.compile(r"(?<![\w#&])#([^\W_]\w*)")
 _KATAKANA = re.compile("[\u30a0-\u30ff]")
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
 _JOINED = re.compile("[\uac00-\ud7af\u0e00-\u0e7f]")  # Hangul syllables, Thai
 _SPACED = re.compile("[\u0370-\u03ff\u0400-\u04ff\u0590-\u06ff\u0900-\u097f]")  # Greek..Devanagari
 _COMPOUND = re.compile("[\u30a0-\u30ff南北中東西央]")  # before katakana: "南アメリカ" is no America
@@ -160,8 +171,11 @@ class TextPlaces:
         """
         if not text:
             return None
-        cues = self.cue_sets.get((lang or "").split("-")[0].lower())
-        found = [(m.start(), self._after_cue(text, m, cues)) for m in self.cue_re.finditer(text)]
+        code = (lang or "").split("-")[0].lower()
+        cues = self.cue_sets.get(code)
+        inflect = code in INFLECTING
+        found = [(m.start(), self._after_cue(text, m, cues, inflect))
+                 for m in self.cue_re.finditer(text)]
         found += [(m.start(), self._hashtag(m[1].replace("_", ""))) for m in _TAG.finditer(text)]
         for m in self.ja_re.finditer(text):
             inside = m.start() and _KATAKANA.match(m[1]) and _COMPOUND.match(text, m.start() - 1)
@@ -170,8 +184,8 @@ class TextPlaces:
             found.append((m.start(), _decide(self.names[m[1] or m[2]], ())))
         hits = [hit for _, hit in sorted(found, key=lambda f: f[0]) if hit]
         if not hits:
-            hits = [hit for hit in (self._bare(text, m.start()) for m in self.bare_re.finditer(text))
-                    if hit]
+            hits = [hit for hit in (self._bare(text, m.start(), inflect)
+                                    for m in self.bare_re.finditer(text)) if hit]
         if not hits:
             return None
         qualified = [h for h in hits if h.qualified]
@@ -181,18 +195,21 @@ class TextPlaces:
             return hits[0].place
         return max(hits, key=lambda h: h.population).place
 
-    def _after_cue(self, text: str, m: re.Match[str], cues: frozenset[str] | None) -> _Hit | None:
+    def _after_cue(self, text: str, m: re.Match[str], cues: frozenset[str] | None,
+                   inflect: bool) -> _Hit | None:
         cue = " ".join(m[0].casefold().split())
         if cue not in (cues or self.all_cues) or (cues is None and cue in _KNOWN_LANG_ONLY
                                                    and not m[0].islower()):
+            return None
+        if cues is None and cue in _LANG_REQUIRED:
             return None
         before = _WORD_BEFORE.search(text, max(0, m.start() - 24), m.start())
         tokens = _tokens(text, m.end())
         if (before and before[1].casefold() in _ORIGIN) or not tokens:
             return None
-        found = self._name(tokens, 0)
+        found = self._name(tokens, 0, inflect)
         if found is None and tokens[0][0].casefold() == "the":
-            found = self._name(tokens, 1)
+            found = self._name(tokens, 1, inflect)
         if found is None or (cue == "from" and found[0] in _PEOPLE):
             return None
         key, end, cands = found
@@ -216,7 +233,7 @@ class TextPlaces:
         # A capitalised stranger extends the name: "Paris Hilton", "China Mobile".
         return hit if word in _SENTENCE_AFTER or rest[0][0][0].islower() else None
 
-    def _bare(self, text: str, pos: int) -> _Hit | None:
+    def _bare(self, text: str, pos: int, inflect: bool) -> _Hit | None:
         """A big place named with no cue word before it, where nothing says it is part of a
         longer name: "KPN storing Rotterdam?", "Telekom Störung München"."""
         before = _WORD_BEFORE.search(text, max(0, pos - 24), pos)
@@ -224,7 +241,7 @@ class TextPlaces:
                        or before[1].casefold() in _DETERMINERS):
             return None  # "Real Madrid", "New Jersey Devils", "a London bus", "my Paris trip"
         tokens = _tokens(text, pos)
-        found = self._name(tokens, 0) if tokens else None
+        found = self._name(tokens, 0, inflect) if tokens else None
         if found is None:
             return None
         key, end, cands = found
@@ -244,8 +261,10 @@ class TextPlaces:
                 return None  # "Boston Dynamics", "Canada Goose"
         return _decide(cands, ())
 
-    def _name(self, tokens: Tokens, start: int) -> tuple[str, int, tuple[Candidate, ...]] | None:
-        """Longest name at ``tokens[start]``: ``(key, index after it, candidates)``."""
+    def _name(self, tokens: Tokens, start: int, inflect: bool = False
+              ) -> tuple[str, int, tuple[Candidate, ...]] | None:
+        """Longest name at ``tokens[start]``: ``(key, index after it, candidates)``; with
+        ``inflect``, a one-word name may be declined ("w Krakowie")."""
         for end in range(min(len(tokens), start + 5), start, -1):
             words = tokens[start:end]
             if any(p and not (p == "." and len(w) <= 3) for w, p in words[:-1]):
@@ -254,19 +273,20 @@ class TextPlaces:
                 return None
             if any(w[0].islower() and w.casefold() not in _JOINERS for w, _ in words[1:]):
                 continue
-            cands = self._lookup(words, towns=True)
+            cands = self._lookup(words, towns=True, inflect=inflect)
             if cands:
                 return _norm(" ".join(w for w, _ in words)), end, cands
         word = tokens[start][0] if start < len(tokens) else ""
         if word.casefold() in _DIRECTIONS and not word[0].islower():
-            found = self._name(tokens, start + 1)
+            found = self._name(tokens, start + 1, inflect)
             return found if found and found[0] not in _CONTINENTS else None
         return None
 
-    def _lookup(self, words: Tokens, *, codes: bool = False, towns: bool = False
-                ) -> tuple[Candidate, ...]:
+    def _lookup(self, words: Tokens, *, codes: bool = False, towns: bool = False,
+                inflect: bool = False) -> tuple[Candidate, ...]:
         """Candidates for the whole of ``words``; short names only in capitals, and then only
-        countries ("UK"), or with ``codes`` (after a place) region and country codes ("TX")."""
+        countries ("UK"), or with ``codes`` (after a place) region and country codes ("TX");
+        declined forms of a one-word city, region or country with ``inflect`` or in Cyrillic."""
         if any(p and p != "." for _, p in words[:-1]):
             return ()
         surface = " ".join(w for w, _ in words)
@@ -275,6 +295,8 @@ class TextPlaces:
         if not cands and len(words) == 1 and (cut := _SUFFIXED.match(surface)):
             surface, key = cut[1], _norm(cut[1])  # Turkish "İstanbul'da", "Ankara’da"
             cands = self.names.get(key, ())
+        if not cands and len(words) == 1 and (inflect or _CYRILLIC.match(key)):
+            cands = next(filter(None, (self._declined(base) for base in base_forms(key))), ())
         if towns and not cands and len(key) >= 4 and key not in self.untowned:
             # A town the curated table lacks ("i Bergen", "in Galway"): big enough to be meant.
             cands = tuple(c for c in town_table().get(key, ()) if c.population >= TOWN_MIN_POPULATION)
@@ -290,6 +312,9 @@ class TextPlaces:
         if len(key) == 2 and pycountry.countries.get(alpha_2=key.upper()):
             cands = (*cands, Candidate(key.upper(), None, 0, "country"))  # "Toronto, CA"
         return cands
+
+    def _declined(self, base: str) -> tuple[Candidate, ...]:
+        return self.names.get(base) or self.names.get(fold(base), ())
 
     def _hashtag(self, tag: str) -> _Hit | None:
         key = _norm(tag)
@@ -324,9 +349,9 @@ def _decide(cands: tuple[Candidate, ...], quals: tuple[Candidate, ...]) -> _Hit 
     """One place from same-named candidates, or ``None`` when no country clearly leads."""
     narrowed = [c for c in cands if any(_consistent(c, q) for q in quals)]
     pool = narrowed or list(cands)
-    best = max(pool, key=lambda c: c.population)
-    if any(c.country != best.country and c.population * DOMINANCE > best.population for c in pool):
-        return None  # "Georgia", "Valencia", "Punjab": a coin toss between countries
+    best = leader(pool, DOMINANCE)
+    if best is None:
+        return None  # "Georgia", "Punjab": a coin toss between countries
     rivals = [c for c in pool if c.country == best.country and c.region != best.region]
     clear = all(c.population * DOMINANCE <= best.population for c in rivals)
     return _Hit((best.country, best.region if clear else None), bool(narrowed), best.population)

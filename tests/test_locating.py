@@ -102,3 +102,18 @@ def test_harder_profile_strings(text, expected):
                                   "Florence + the Machine stan"])
 def test_word_pairs_and_town_names_that_are_words_give_nothing(junk):
     assert resolve_profile(junk) is None
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("w Krakowie", ("PL", "PL-12")), ("z Poznania", ("PL", "PL-30")), ("v Brně", ("CZ", "CZ-64")),
+    ("в Москве", ("RU", "RU-MOW")), ("у Львові", ("UA", "UA-46")), ("из Питера", ("RU", "RU-SPE")),
+    ("75011 Paris", ("FR", "FR-IDF")), ("Berlin 10115", ("DE", "DE-BE")), ("Praha 6", ("CZ", "CZ-10")),
+    ("London SW1A 1AA", ("GB", "GB-ENG")), ("Dublin 8", ("IE", "IE-L")),
+])
+def test_declined_names_and_postcodes(text, expected):
+    assert resolve_profile(text) == expected
+
+
+@pytest.mark.parametrize("junk", ["area 51", "route 66", "в интернете", "у себя дома", "w/ love", "heaven"])
+def test_numbers_and_prepositions_alone_give_nothing(junk):
+    assert resolve_profile(junk) is None

@@ -221,3 +221,16 @@ def test_bare_big_places_other_scripts_and_languages(text, lang, expected):
 )
 def test_bare_names_that_are_something_else_give_nothing(text):
     assert resolve_text(text) is None
+
+
+def test_declined_names_resolve_where_the_language_declines_them():
+    assert resolve_text("internet nie działa w Krakowie od rana", lang="pl") == ("PL", "PL-12")
+    assert resolve_text("v Brně nejde O2", lang="cs") == ("CZ", "CZ-64")
+    assert resolve_text("Budapesten nem megy a Telekom", lang="hu") == ("HU", "HU-BU")
+    assert resolve_text("Elisa ei toimi Helsingissä", lang="fi") == ("FI", "FI-18")
+    assert resolve_text("у Львові не працює Київстар", lang="uk") == ("UA", "UA-46")
+    # Cyrillic needs no language; Polish "w" does (in English it is "with").
+    assert resolve_text("В Москве лежит Telegram") == ("RU", "RU-MOW")
+    assert resolve_text("nie działa w Krakowie") is None
+    # English words are not declined: "Lisboa" is no "Lisbon" and "Romania" no "Roma".
+    assert resolve_text("down in Parisian cafes") is None
