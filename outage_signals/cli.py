@@ -497,10 +497,10 @@ def services():
 
 
 def _register_io_commands() -> None:
-    from outage_signals import cli_collect
+    from outage_signals import cli_collect, cli_run
 
     for command in (cli_collect.collect, cli_collect.import_, cli_collect.export,
-                    cli_collect.store_info, cli_collect.configure):
+                    cli_collect.store_info, cli_collect.configure, cli_run.run, cli_run.watch):
         main.add_command(command)
 
 

@@ -15,6 +15,8 @@ Layout (schema version :data:`SCHEMA_VERSION`, kept in ``PRAGMA user_version`` a
 - ``post_services``: every service a post was collected for (a post naming two services may
   be found by both collectors).
 - ``checkpoints``: a JSON state per ``(source, service, query)``, owned by the collector.
+- ``incidents``, ``outbox``, ``status_incidents``: what scheduled runs detected, what they
+  must tell whom, and what providers' status pages said (owned by :mod:`outage_signals.ledger`).
 
 The file runs in WAL mode, so a reader (``detect --store``) never blocks a collector.
 """
@@ -63,6 +65,44 @@ MIGRATIONS: tuple[str, ...] = (
         query   TEXT NOT NULL,
         state   TEXT NOT NULL,
         PRIMARY KEY (source, service, query)
+    ) WITHOUT ROWID;
+    """,
+    # 2: the scheduled run's memory (see outage_signals.ledger).
+    """
+    CREATE TABLE incidents (
+        id             INTEGER PRIMARY KEY,
+        service        TEXT NOT NULL,
+        start_us       INTEGER NOT NULL,
+        last_seen_us   INTEGER NOT NULL,
+        state          TEXT NOT NULL,
+        level          TEXT NOT NULL,
+        announced      TEXT,
+        notified_posts INTEGER NOT NULL DEFAULT 0,
+        record         TEXT NOT NULL,
+        opened_at      TEXT NOT NULL,
+        resolved_at    TEXT
+    );
+    CREATE INDEX incidents_by_state ON incidents (state, service);
+    CREATE TABLE outbox (
+        id          INTEGER PRIMARY KEY,
+        incident_id INTEGER NOT NULL REFERENCES incidents (id),
+        event       TEXT NOT NULL,
+        destination TEXT NOT NULL,
+        payload     TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        attempts    INTEGER NOT NULL DEFAULT 0,
+        next_try_us INTEGER NOT NULL,
+        sent_at     TEXT,
+        failed_at   TEXT,
+        last_error  TEXT
+    );
+    CREATE INDEX outbox_pending ON outbox (sent_at, failed_at, next_try_us);
+    CREATE TABLE status_incidents (
+        page    TEXT NOT NULL,
+        id      TEXT NOT NULL,
+        service TEXT NOT NULL,
+        record  TEXT NOT NULL,
+        PRIMARY KEY (page, id)
     ) WITHOUT ROWID;
     """,
 )
@@ -163,6 +203,16 @@ class PostStore:
 
     def _transaction(self):
         return _Transaction(self._db)
+
+    def transaction(self):
+        """A write transaction (``BEGIN IMMEDIATE``) for modules that keep their own tables in
+        the store (:mod:`outage_signals.ledger`): committed on exit, rolled back on an error."""
+        return _Transaction(self._db)
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The SQLite connection (autocommit mode; write through :meth:`transaction`)."""
+        return self._db
 
     # -- writing -----------------------------------------------------------------------------
 
