@@ -10,8 +10,9 @@ were. Machines get the payload itself (``incident://`` destinations, see
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
+
+from outage_signals.records import parse_time
 
 #: Example posts quoted in a message.
 EXAMPLES = 3
@@ -21,10 +22,7 @@ _WORDS = {"new": "outage", "escalated": "escalated", "updated": "update", "resol
 
 
 def _hm(iso: str | None) -> str:
-    if not iso:
-        return "?"
-    ts = datetime.fromisoformat(iso.replace("Z", "+00:00"))
-    return ts.strftime("%Y-%m-%d %H:%M UTC")
+    return parse_time(iso, "incident time").strftime("%Y-%m-%d %H:%M UTC") if iso else "?"
 
 
 def _clock(iso: str | None) -> str:

@@ -48,6 +48,9 @@ class Service:
     search_terms: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     status_page: str | None = None
+    #: What ``status_page`` speaks: "statuspage" (the Atlassian Statuspage v2 JSON API, read by
+    #: :mod:`outage_signals.statuspage`) or None.
+    status_api: str | None = None
     subreddits: tuple[str, ...] = ()
 
     @classmethod
@@ -69,7 +72,12 @@ class Service:
         status_page = table.get("status_page") or None
         if status_page is not None and not isinstance(status_page, str):
             raise CatalogError(f"{where}: 'status_page' must be a string")
-        unknown = set(table) - {"name", "category", "status_page", *_LIST_FIELDS}
+        status_api = table.get("status_api") or None
+        if status_api not in (None, "statuspage"):
+            raise CatalogError(f"{where}: 'status_api' must be \"statuspage\" or absent")
+        if status_api and not status_page:
+            raise CatalogError(f"{where}: 'status_api' needs a 'status_page' URL")
+        unknown = set(table) - {"name", "category", "status_page", "status_api", *_LIST_FIELDS}
         if unknown:
             raise CatalogError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
         # The key, spelled with spaces, counts as a name unless it is an ordinary word that the
@@ -80,7 +88,7 @@ class Service:
             aliases = (*aliases, spoken)
         aliases = tuple(dict.fromkeys(aliases))
         return cls(key=key, name=name, category=category, aliases=aliases,
-                   status_page=status_page, **lists)
+                   status_page=status_page, status_api=status_api, **lists)
 
 
 @dataclass

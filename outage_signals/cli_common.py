@@ -10,6 +10,7 @@ from functools import wraps
 import click
 
 from outage_signals import classifying
+from outage_signals.config import parse_span
 from outage_signals.errors import InvalidRecordError, OutageSignalsError
 from outage_signals.jsonl import RecordReader
 from outage_signals.records import parse_time
@@ -151,14 +152,9 @@ class Duration(click.ParamType):
         if isinstance(value, pd.Timedelta):
             return value
         try:
-            text = str(value).strip()
-            # pandas wants D for days; people write 2d.
-            span = pd.Timedelta(text[:-1] + "D" if text.endswith("d") else text)
-        except (ValueError, TypeError):
-            self.fail(f"{value!r} is not a time span like 5min, 1h or 2d", param, ctx)
-        if span <= pd.Timedelta(0):
-            self.fail(f"{value!r} must be positive", param, ctx)
-        return span
+            return parse_span(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
 
 
 DURATION = Duration()

@@ -13,6 +13,7 @@ import click
 
 from outage_signals.catalog import load_catalog
 from outage_signals.cli_common import DURATION, TIME, _fail_cleanly, _model, model_option
+from outage_signals.config import config_dir
 from outage_signals.errors import ConfigError
 
 #: Environment variable naming the deployment config when --config is not given.
@@ -24,8 +25,7 @@ def _config_path(given: str | None) -> Path:
         return Path(given)
     if os.environ.get(ENV_DEPLOY):
         return Path(os.environ[ENV_DEPLOY])
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    path = Path(base) / "outage-signals" / "deploy.toml"
+    path = config_dir() / "deploy.toml"
     if not path.is_file():
         raise ConfigError(f"no deployment config: pass --config FILE, set {ENV_DEPLOY}, or write "
                           f"{path} (example in docs/operations.md)")

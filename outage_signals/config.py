@@ -21,13 +21,33 @@ from outage_signals.errors import ConfigError
 ENV_CONFIG = "OUTAGE_SIGNALS_CONFIG"
 
 
+def config_dir() -> Path:
+    """``$XDG_CONFIG_HOME/outage-signals`` (``~/.config/outage-signals``): the user's files."""
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "outage-signals"
+
+
 def user_config_path() -> Path:
     """The user config file's path (it may not exist)."""
     explicit = os.environ.get(ENV_CONFIG)
     if explicit:
         return Path(explicit).expanduser()
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "outage-signals" / "config.toml"
+    return config_dir() / "config.toml"
+
+
+def parse_span(value: Any):
+    """A positive time span such as ``5min``, ``6h`` or ``2d`` as a :class:`pandas.Timedelta`
+    (pandas syntax, plus ``d`` for days); :class:`ValueError` saying what is wrong otherwise."""
+    import pandas as pd
+
+    text = str(value).strip()
+    try:
+        span = pd.Timedelta(text[:-1] + "D" if text.endswith("d") else text)
+    except (ValueError, TypeError):
+        raise ValueError(f"{value!r} is not a time span like 5min, 1h or 2d") from None
+    if span <= pd.Timedelta(0):
+        raise ValueError(f"{value!r} must be positive")
+    return span
 
 
 def load_toml(path: Path) -> dict[str, Any]:

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from outage_signals.catalog import Catalog
-from outage_signals.config import load_toml
+from outage_signals.config import load_toml, parse_span
 from outage_signals.errors import ConfigError
 
 #: Incident levels, weakest first (the contract's ``level``).
@@ -91,16 +91,10 @@ class DeployConfig:
 
 
 def _span(value: Any, what: str, path: Path) -> timedelta:
-    import pandas as pd
-
-    text = str(value).strip()
     try:
-        span = pd.Timedelta(text[:-1] + "D" if text.endswith("d") else text).to_pytimedelta()
-    except (ValueError, TypeError):
-        raise ConfigError(f"{path}: {what} = {value!r} is not a time span like 5min, 6h or 2d") from None
-    if span <= timedelta(0):
-        raise ConfigError(f"{path}: {what} must be positive")
-    return span
+        return parse_span(value).to_pytimedelta()
+    except ValueError as exc:
+        raise ConfigError(f"{path}: {what}: {exc}") from None
 
 
 def _level(value: Any, what: str, path: Path) -> str:

@@ -170,6 +170,13 @@ _CYRILLIC_ENDINGS = (
     ("е", ("а", "", "я")), ("и", ("ь", "а")), ("у", ("",)), ("а", ("",)),
 )
 _CYRILLIC = re.compile("[\u0400-\u04ff]")
+
+
+def is_cyrillic(text: str) -> bool:
+    """Whether ``text`` has a Cyrillic letter (its names decline whatever the language tag)."""
+    return _CYRILLIC.search(text) is not None
+
+
 #: Dictionary forms shorter than this are not tried (too many short names are words).
 BASE_FORM_MIN = 4
 
@@ -180,7 +187,7 @@ def base_forms(key: str) -> list[str]:
     the name as written failed. Not applied to names of several words."""
     if " " in key:
         return []
-    endings = _CYRILLIC_ENDINGS if _CYRILLIC.search(key) else _LATIN_ENDINGS
+    endings = _CYRILLIC_ENDINGS if is_cyrillic(key) else _LATIN_ENDINGS
     out = []
     for ending, replacements in endings:
         if key.endswith(ending):

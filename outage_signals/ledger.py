@@ -29,8 +29,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from outage_signals.deploy_config import LEVELS, Destination
-from outage_signals.records import format_time
+from outage_signals.records import format_time, parse_time
 from outage_signals.storing import PostStore
+from outage_signals.storing import micros as _us
 
 #: An incident announced with N posts is announced again ("updated") once it has this many
 #: times N posts (and at least :data:`UPDATE_MIN_POSTS` more).
@@ -41,16 +42,12 @@ UPDATE_MIN_POSTS = 20
 MATCH_SLACK = timedelta(minutes=30)
 
 
-def _us(ts: datetime) -> int:
-    return int(ts.timestamp() * 1_000_000)
-
-
 def _from_us(us: int) -> datetime:
     return datetime.fromtimestamp(us / 1_000_000, UTC)
 
 
 def _parse(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+    return parse_time(text, "incident time") if text else None
 
 
 @dataclass
@@ -114,13 +111,19 @@ class Ledger:
                                json.loads(r[8])) for r in rows]
 
     def pending(self, now: datetime) -> list[dict[str, Any]]:
-        """Outbox rows due for sending at ``now`` (not sent, not given up), oldest first."""
+        """Outbox rows due for sending at ``now`` (not sent, not given up), oldest first; each
+        payload gets its ``delivery_id`` (incident key and row id: the same on every retry)."""
         rows = self.db.execute(
             "SELECT id, incident_id, event, destination, payload, attempts FROM outbox "
             "WHERE sent_at IS NULL AND failed_at IS NULL AND next_try_us <= ? ORDER BY id",
             (_us(now),)).fetchall()
-        return [{"id": r[0], "incident_id": r[1], "event": r[2], "destination": r[3],
-                 "payload": json.loads(r[4]), "attempts": r[5]} for r in rows]
+        out = []
+        for row_id, incident_id, event, destination, payload, attempts in rows:
+            payload = json.loads(payload)
+            payload = {"delivery_id": f"{payload['incident_key']}#{row_id}", **payload}
+            out.append({"id": row_id, "incident_id": incident_id, "event": event,
+                        "destination": destination, "payload": payload, "attempts": attempts})
+        return out
 
     def outbox(self) -> list[dict[str, Any]]:
         """Every outbox row (for `outage-signals alerts` and tests), oldest first."""
@@ -190,8 +193,6 @@ class Ledger:
                 min_level: str) -> list[Alert]:
         """Fold ``found`` into ``stored`` (state, record) and say what to announce."""
         record = {**found, "incident_key": stored.key()}
-        if "status_page" in stored.record and "status_page" not in record:
-            record["status_page"] = stored.record["status_page"]
         level = max(stored.level, found["level"], key=LEVELS.index)
         stored.level, stored.record, stored.last_seen = level, record, now
         events = []
@@ -239,20 +240,20 @@ class Ledger:
             # Each destination hears of an incident first as "new" (one that only takes
             # "likely" learns of an escalated "possible" that way), and hears nothing more of
             # an incident it was never told about.
-            event = alert.event if told else "new" if alert.event == "escalated" else None
-            if alert.event == "new":
+            if told:
+                event = alert.event
+            elif alert.event in ("new", "escalated"):
                 event = "new"
-            if event is None or not destination.wants(incident.service, incident.level, event):
+            else:
                 continue
-            cursor = self.db.execute(
+            if not destination.wants(incident.service, incident.level, event):
+                continue
+            payload = {"event": event, "incident_key": incident.key(), "incident": incident.record}
+            self.db.execute(
                 "INSERT INTO outbox (incident_id, event, destination, payload, created_at, "
-                "next_try_us) VALUES (?, ?, ?, '{}', ?, ?)",
-                (incident.id, event, destination.name, format_time(now), _us(now)))
-            payload = {"delivery_id": f"{incident.key()}#{cursor.lastrowid}",
-                       "event": event, "incident_key": incident.key(),
-                       "incident": incident.record}
-            self.db.execute("UPDATE outbox SET payload = ? WHERE id = ?",
-                            (json.dumps(payload), cursor.lastrowid))
+                "next_try_us) VALUES (?, ?, ?, ?, ?, ?)",
+                (incident.id, event, destination.name, json.dumps(payload), format_time(now),
+                 _us(now)))
 
     def mark_sent(self, row_id: int, now: datetime) -> None:
         with self.store.transaction():
@@ -268,18 +269,6 @@ class Ledger:
             else:
                 self.db.execute("UPDATE outbox SET attempts = attempts + 1, last_error = ?, "
                                 "next_try_us = ? WHERE id = ?", (error, _us(retry_at), row_id))
-
-    def attach_status(self, incident_id: int, status: dict[str, Any]) -> None:
-        """Record on a stored incident what its provider's status page said (``status_page``)."""
-        with self.store.transaction():
-            row = self.db.execute("SELECT record FROM incidents WHERE id = ?",
-                                  (incident_id,)).fetchone()
-            if row is None:
-                return
-            record = json.loads(row[0])
-            record["status_page"] = status
-            self.db.execute("UPDATE incidents SET record = ? WHERE id = ?",
-                            (json.dumps(record), incident_id))
 
 
 class _RollBack(Exception):

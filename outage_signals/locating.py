@@ -32,6 +32,7 @@ from outage_signals.gazetteer import (
     base_forms,
     flag_places,
     gazetteer,
+    is_cyrillic,
     leader,
     lookup,
     normalize,
@@ -67,7 +68,6 @@ _SUFFIX = re.compile(r"(?:[\s-]+(?:area|metro|metro\s+area|region|suburbs|burbs|
 _POSTCODE = re.compile(r"^\d[\d -]*\s+|\s+(?:\d[\d -]*|[a-z]{1,2}\d[a-z\d]?(?:\s*\d[a-z]{2})?)$")
 # Prepositions before a declined place name (Polish, Czech, Slovak, Russian, Ukrainian).
 _DECLINED_AFTER = re.compile(r"^(?:w|we|z|ze|v|ve|vo|в|во|у|з|із|из)\s+(?=\w{4})")
-_CYRILLIC = re.compile("[\u0400-\u04ff]")
 # Separators between parts; arrows and "→" list places in order, the first is home.
 _SPLIT = re.compile(r"[,/|•·;()\[\]→➡>✈]|\s[-–—~]\s|->|(?<=\w{3})\.\s|\n")
 # "Berlin & Hamburg" is two places, "Turkey & gravy enthusiast" none: split only if both are.
@@ -112,7 +112,7 @@ def _declined(key: str) -> tuple[Candidate, ...]:
     m = _DECLINED_AFTER.match(key)
     if m:
         key = key[m.end():]
-    elif not _CYRILLIC.search(key):
+    elif not is_cyrillic(key):
         return ()
     for base in base_forms(key):
         found = lookup(gazetteer(), base)

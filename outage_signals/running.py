@@ -165,12 +165,11 @@ def detect_step(config: DeployConfig, catalog: Catalog, store: PostStore, now: d
 def run_cycle(config: DeployConfig, catalog: Catalog, *, now: datetime | None = None,
               dry_run: bool = False, log: Callable[..., None] | None = None,
               out=None, sleep: Callable[[float], None] = time.sleep, model=None,
-              sender=delivery.send,
-              statuses: Callable[..., None] | None = None) -> CycleResult:
+              sender=delivery.send) -> CycleResult:
     """One cycle (see the module). ``now``: the cycle's clock (UTC; default the real time).
     ``dry_run``: collect nothing, change nothing, send nothing; print on ``out`` (stdout)
-    what would be sent. ``statuses``: an optional status-page step, ``statuses(config,
-    catalog, store, detected, now, log, result)``, run between detection and reconciling."""
+    what would be sent. ``model``: the relevance model (default the bundled one); ``sender``:
+    one delivery attempt (:func:`outage_signals.delivery.send`)."""
     log = log or json_logger()
     out = out or sys.stdout
     result = CycleResult()
@@ -193,8 +192,6 @@ def run_cycle(config: DeployConfig, catalog: Catalog, *, now: datetime | None = 
             for incident in detected:
                 log("detected", service=incident["service"], level=incident["level"],
                     start=incident["start"], end=incident["end"], posts=incident["posts"])
-            if statuses is not None and not dry_run:
-                statuses(config, catalog, store, detected, clock, log, result)
             alerts = ledger.reconcile(detected, config.services, clock, min_level=config.min_level,
                                       destinations=config.destinations,
                                       window_start=clock - config.window,

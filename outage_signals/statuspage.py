@@ -26,14 +26,13 @@ import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
-from importlib import resources
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import requests
 
 from outage_signals import __version__
+from outage_signals.catalog import Catalog, load_catalog
 from outage_signals.collectors.http import ClientSession
 from outage_signals.errors import CollectError, ConfigError, InputError, InvalidRecordError
 from outage_signals.records import format_time, parse_time
@@ -342,24 +341,9 @@ def lead_time_minutes(detected_at: datetime, incident: StatusIncident) -> float:
     return (incident.acknowledged_at - detected).total_seconds() / 60.0
 
 
-# -- the packaged URL table --------------------------------------------------------------------
-
-@lru_cache(maxsize=1)
-def _url_rows() -> tuple[tuple[str, str], ...]:
-    ref = resources.files("outage_signals") / "data" / "statuspages.tsv"
-    rows = [(n, line) for n, line in enumerate(ref.read_text(encoding="utf-8").splitlines(), 1)
-            if line.strip() and not line.startswith("#")]
-    out = []
-    for number, line in rows[1:]:  # the first row is the header
-        fields = line.split("\t")
-        if len(fields) != 2 or not fields[0] or not fields[1].startswith("https://"):
-            # The file ships with the package: a bad line is a bug, reported where it is.
-            raise ValueError(f"statuspages.tsv line {number}: expected service<TAB>https://...")
-        out.append((fields[0].strip(), fields[1].strip().rstrip("/")))
-    return tuple(out)
-
-
-def statuspage_urls() -> dict[str, str]:
-    """Catalog service key -> base URL of the provider's Statuspage v2 page
-    (``outage_signals/data/statuspages.tsv``; only services known to run one)."""
-    return dict(_url_rows())
+def statuspage_urls(catalog: Catalog | None = None) -> dict[str, str]:
+    """Catalog service key -> base URL of the provider's Statuspage v2 page: the services whose
+    ``status_api`` is "statuspage" (default catalog: the packaged one plus the user's)."""
+    catalog = load_catalog() if catalog is None else catalog
+    return {s.key: s.status_page.rstrip("/") for s in catalog
+            if s.status_api == "statuspage" and s.status_page}

@@ -138,7 +138,8 @@ class SaveCounts:
         return self.inserted + self.updated + self.unchanged
 
 
-def _micros(ts: datetime) -> int:
+def micros(ts: datetime) -> int:
+    """Microseconds since the Unix epoch (UTC) of an aware time, exactly (no float rounding)."""
     delta = ts.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
@@ -240,7 +241,7 @@ class PostStore:
                     self._db.execute(
                         "INSERT INTO posts (source, id, created_us, service, record, content_hash,"
                         " stored_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        (post.source, post.id, _micros(post.created_at), post.service,
+                        (post.source, post.id, micros(post.created_at), post.service,
                          json.dumps(record, ensure_ascii=False), digest, now),
                     )
                     counts.inserted += 1
@@ -248,7 +249,7 @@ class PostStore:
                     self._db.execute(
                         "UPDATE posts SET created_us = ?, record = ?, content_hash = ?, stored_at = ?"
                         " WHERE source = ? AND id = ?",
-                        (_micros(post.created_at), json.dumps(record, ensure_ascii=False), digest,
+                        (micros(post.created_at), json.dumps(record, ensure_ascii=False), digest,
                          now, post.source, post.id),
                     )
                     counts.updated += 1
@@ -317,10 +318,10 @@ class PostStore:
         clauses, params = [], []
         if since is not None:
             clauses.append("p.created_us >= ?")
-            params.append(_micros(since))
+            params.append(micros(since))
         if until is not None:
             clauses.append("p.created_us < ?")
-            params.append(_micros(until))
+            params.append(micros(until))
         if sources:
             clauses.append(f"p.source IN ({', '.join('?' * len(sources))})")
             params.extend(sources)

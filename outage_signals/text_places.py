@@ -23,7 +23,15 @@ from typing import NamedTuple
 import pycountry
 
 from outage_signals.catalog import Catalog, load_catalog
-from outage_signals.gazetteer import TOWN_WORDS, Candidate, base_forms, fold, gazetteer, leader
+from outage_signals.gazetteer import (
+    TOWN_WORDS,
+    Candidate,
+    base_forms,
+    gazetteer,
+    is_cyrillic,
+    leader,
+    lookup,
+)
 from outage_signals.gazetteer import normalize as _norm
 from outage_signals.gazetteer import towns as town_table
 
@@ -112,7 +120,6 @@ _UPPER = "".join(re.escape(c) for c in map(chr, [*range(0x41, 0x250), *range(0x1
 _CASELESS = r"[^\W\d_\u0000-\u024f\u1e00-\u1eff]"  # a letter of another script: 東, Москва
 _TAG = re.compile(r"(?<![\w#&])#([^\W_]\w*)")
 _KATAKANA = re.compile("[\u30a0-\u30ff]")
-_CYRILLIC = re.compile("[\u0400-\u04ff]")
 _JOINED = re.compile("[\uac00-\ud7af\u0e00-\u0e7f]")  # Hangul syllables, Thai
 _SPACED = re.compile("[\u0370-\u03ff\u0400-\u04ff\u0590-\u06ff\u0900-\u097f]")  # Greek..Devanagari
 _COMPOUND = re.compile("[\u30a0-\u30ff南北中東西央]")  # before katakana: "南アメリカ" is no America
@@ -295,8 +302,8 @@ class TextPlaces:
         if not cands and len(words) == 1 and (cut := _SUFFIXED.match(surface)):
             surface, key = cut[1], _norm(cut[1])  # Turkish "İstanbul'da", "Ankara’da"
             cands = self.names.get(key, ())
-        if not cands and len(words) == 1 and (inflect or _CYRILLIC.match(key)):
-            cands = next(filter(None, (self._declined(base) for base in base_forms(key))), ())
+        if not cands and len(words) == 1 and (inflect or is_cyrillic(key)):
+            cands = next(filter(None, (lookup(self.names, base) for base in base_forms(key))), ())
         if towns and not cands and len(key) >= 4 and key not in self.untowned:
             # A town the curated table lacks ("i Bergen", "in Galway"): big enough to be meant.
             cands = tuple(c for c in town_table().get(key, ()) if c.population >= TOWN_MIN_POPULATION)
@@ -312,9 +319,6 @@ class TextPlaces:
         if len(key) == 2 and pycountry.countries.get(alpha_2=key.upper()):
             cands = (*cands, Candidate(key.upper(), None, 0, "country"))  # "Toronto, CA"
         return cands
-
-    def _declined(self, base: str) -> tuple[Candidate, ...]:
-        return self.names.get(base) or self.names.get(fold(base), ())
 
     def _hashtag(self, tag: str) -> _Hit | None:
         key = _norm(tag)
