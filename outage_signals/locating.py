@@ -47,6 +47,10 @@ SHORT_NAMES = frozenset({"uk", "us", "la", "sf"})
 #: A name only the GeoNames town table knows counts on its own from this many people up; smaller
 #: towns need a qualifier that agrees ("Perth, Scotland", "Bath, England").
 TOWN_ALONE = 100_000
+#: A declined name with no preposition ("Helsingissä") is read only from this many letters and
+#: for a city of this many people.
+DECLINED_ALONE_MIN_LENGTH = 7
+DECLINED_ALONE_MIN_POPULATION = 200_000
 #: The largest namesake must be this many times larger than any abroad for a lone town name.
 TOWN_DOMINANCE = 3.0
 
@@ -59,15 +63,23 @@ _NOW_AFTER = re.compile(r"[\s-]based$")  # "Toronto-based"
 # "福岡市", "부산광역시", "Kumamoto-shi".
 _ADMIN_SUFFIX = re.compile(r"(?:-shi|-ken|-fu|-ku|市|県|府|都|区|광역시|특별시|시|도|省)$")
 # Fluff around a name: "Greater Boston area", "Chicago-ish", "near Leeds", "somewhere in Ohio".
+# "I live in" in other languages ("mieszkam we Wrocławiu", "ich wohne in Köln") and Greek "in
+# the" ("στην Αθήνα") also go.
 _PREFIX = re.compile(r"^(?:(?:just\s+)?(?:outside|near|around)(?:\s+of)?|somewhere\s+(?:in|near)|"
-                     r"greater|metro|the|📍|📌|in|from|based\s+in|living\s+in|currently\s+in)\s+")
+                     r"greater|metro|the|📍|📌|in|from|based\s+in|living\s+in|currently\s+in|"
+                     r"mieszkam|bydlím|живу|(?:ich\s+)?wohne\s+in|(?:yo\s+)?vivo\s+(?:en|em|a|in)|"
+                     r"moro\s+em|j['’]habite\s+(?:à|a|en)|(?:ik\s+)?woon\s+in|abito\s+a|"
+                     r"στην|στη|στο|στον|από\s+την|από\s+το)\s+")
 _SUFFIX = re.compile(r"(?:[\s-]+(?:area|metro|metro\s+area|region|suburbs|burbs|ish|based|"
                      r"proper|and\s+beyond|citizen|native|local))+$")
 # Postcodes and district numbers around a name: "75011 Paris", "Berlin 10115", "Praha 6",
-# "London SW1A 1AA", "Dublin 8".
-_POSTCODE = re.compile(r"^\d[\d -]*\s+|\s+(?:\d[\d -]*|[a-z]{1,2}\d[a-z\d]?(?:\s*\d[a-z]{2})?)$")
+# "London SW1A 1AA", "Dublin 8", "1012 AB Amsterdam".
+_POSTCODE = re.compile(r"^(?:\d{4}\s?[a-z]{2}\s+|\d[\d -]*\s+)"  # "1012 AB Amsterdam" (Dutch)
+                       r"|\s+(?:\d[\d -]*|[a-z]{1,2}\d[a-z\d]?(?:\s*\d[a-z]{2})?)$")
 # Prepositions before a declined place name (Polish, Czech, Slovak, Russian, Ukrainian).
 _DECLINED_AFTER = re.compile(r"^(?:w|we|z|ze|v|ve|vo|в|во|у|з|із|из)\s+(?=\w{4})")
+# A case ending after an apostrophe: Turkish "İstanbul'da", "Ankara'dan" (not English "'s").
+_APOSTROPHE_CASE = re.compile(r"^(\w+)['’](?!s$)\w{1,4}$")
 # Separators between parts; arrows and "→" list places in order, the first is home.
 _SPLIT = re.compile(r"[,/|•·;()\[\]→➡>✈]|\s[-–—~]\s|->|(?<=\w{3})\.\s|\n")
 # "Berlin & Hamburg" is two places, "Turkey & gravy enthusiast" none: split only if both are.
@@ -75,13 +87,15 @@ _JOIN = re.compile(r"\s(?:&|\+|and|y|et|und|e)\s")
 
 
 def _variants(key: str) -> list[str]:
-    """``key`` without the fluff around it: prefix, suffix, then both removed."""
+    """``key`` without the fluff around it: prefix, suffix, then both removed; the
+    administrative ending, a Turkish case ending ("istanbul'da"), the postcode."""
     prefix = _PREFIX.sub("", key)
     suffix = _SUFFIX.sub("", key).strip()
     both = _SUFFIX.sub("", prefix).strip()
     native = _ADMIN_SUFFIX.sub("", key)
-    postal = _POSTCODE.sub("", key).strip()
-    return [v for v in dict.fromkeys((prefix, suffix, both, native, postal)) if v and v != key]
+    cut = _APOSTROPHE_CASE.match(key)
+    case = cut[1] if cut else ""
+    return [v for v in dict.fromkeys((prefix, suffix, both, native, case)) if v and v != key]
 
 
 def _candidates(name: str, allow_short: bool) -> tuple[Candidate, ...]:
@@ -93,6 +107,13 @@ def _candidates(name: str, allow_short: bool) -> tuple[Candidate, ...]:
     if not found and not short:
         for variant in _variants(key):
             found = _candidates(variant, allow_short)
+            if found:
+                return found
+        postal = _POSTCODE.sub("", key).strip()
+        if postal and postal != key:
+            # A postcode or district number goes with a town, never a country: "Jordan 23" is
+            # the sneaker, "Praha 6" is Prague.
+            found = tuple(c for c in _candidates(postal, allow_short) if c.kind != "country")
             if found:
                 return found
         found = _declined(key)
@@ -108,14 +129,20 @@ def _candidates(name: str, allow_short: bool) -> tuple[Candidate, ...]:
 
 def _declined(key: str) -> tuple[Candidate, ...]:
     """A declined one-word place name after a Slavic preposition ("w Krakowie",
-    "v Brně", "в Москве") or in Cyrillic ("Москве"): the first dictionary form that is one."""
+    "v Brně", "в Москве") or in Cyrillic ("Москве"): the first dictionary form that is one.
+    Alone in Latin script ("Budapesten", "Tampereella") only a big city counts, as a long
+    word: short endings make ordinary words look declined ("Garden" would be Gard)."""
     m = _DECLINED_AFTER.match(key)
+    alone = not m and not is_cyrillic(key)
     if m:
         key = key[m.end():]
-    elif not is_cyrillic(key):
+    elif alone and len(key) < DECLINED_ALONE_MIN_LENGTH:
         return ()
     for base in base_forms(key):
         found = lookup(gazetteer(), base)
+        if alone:
+            found = tuple(c for c in found if c.kind == "city"
+                          and c.population >= DECLINED_ALONE_MIN_POPULATION)
         if found:
             return found
     return ()
@@ -124,7 +151,7 @@ def _declined(key: str) -> tuple[Candidate, ...]:
 def _town_candidates(name: str) -> tuple[Candidate, ...]:
     """Candidates from the GeoNames town table, for a name the curated table lacks."""
     key = normalize(name)
-    for variant in (key, *_variants(key)):
+    for variant in (key, *_variants(key), _POSTCODE.sub("", key).strip()):
         if len(variant) >= 3 and variant not in TOWN_WORDS:
             found = lookup(towns(), variant)
             if found:

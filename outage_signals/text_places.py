@@ -90,7 +90,7 @@ _PEOPLE = _words("jordan chad georgia victoria florence charlotte madison jackso
                  "phoenix chelsea")
 # Nouns that make the place before them a thing: sneakers, food, tableware, fonts, clubs, media.
 _THING_AFTER = _words("shoes shoe sneakers retro retros dinner sandwich breast roast burger bacon leg legs "
-                      "trot plate plates porcelain dishes cabinet doll font fonts typeface post times "
+                      "duck trot plate plates porcelain dishes cabinet doll font fonts typeface post times "
                       "tribune herald fc united city county rovers hilton secret syndrome agreement accords "
                       "mobile telecom unicom airlines airways instruments roadhouse")
 # Words that name a club or paper in capitals ("Manchester City") but the place in lower case.
@@ -105,6 +105,8 @@ _SENTENCE_AFTER = _words(
 # Before a bare name these make it an attribute of a thing ("a London bus", "the Paris trip").
 _DETERMINERS = _words("a an the my our your his her their this that these those le la les un une "
                       "el los las una der die das ein eine den dem het een il lo gli uma um o")
+# Before a bare name these make it a destination, not where the trouble is ("flight to Lisbon").
+_TRAVEL = _words("to towards toward nach para pour vers naar verso")
 # Lower-case words allowed inside a multi-word name ("Rio de Janeiro", "Frankfurt am Main").
 _JOINERS = _words("de do da dos das del la las los el y e and of the upon on am an der du des en di")
 # A direction before a name is skipped ("in South London"), but not before a continent.
@@ -159,13 +161,18 @@ class TextPlaces:
         # Japanese and Chinese: before a particle or an "around here" word ("東京で", "上海这边").
         self.ja_re = re.compile(f"({'|'.join(map(re.escape, japanese))})"
                                 "(?=で|の|は|周辺|全域|这边|这里|那边|附近|一带|地区)")
-        # Scripts without capitals: Korean and Thai names may run into what follows ("서울인데",
-        # Thai has no spaces); elsewhere (Arabic, Devanagari, Cyrillic...) a whole word.
+        # Chinese puts "在" (at, in) before the name: "在上海 微信 打不开". A literal first
+        # character keeps the scan fast.
+        self.zh_re = re.compile(f"在({'|'.join(map(re.escape, japanese))})")
+        # Scripts without capitals: Korean and Thai names may run into what is around them
+        # ("서울인데"; Thai has no spaces: "ในกรุงเทพ"); elsewhere (Arabic, Devanagari,
+        # Cyrillic...) a whole word.
         joined = [k for k in self.names if _JOINED.match(k)]
-        spaced = [k for k in self.names if _SPACED.match(k)]
+        # The table is lower case; Greek and Cyrillic names are capitalised in the text.
+        spaced = {f for k in self.names if _SPACED.match(k) for f in (k, k[0].upper() + k[1:])}
         self.script_re = re.compile(
-            "(?<!\\w)(?:(" + "|".join(map(re.escape, sorted(joined, key=len, reverse=True))) + ")"
-            "|(" + "|".join(map(re.escape, sorted(spaced, key=len, reverse=True))) + ")(?!\\w))")
+            "(?:(" + "|".join(map(re.escape, sorted(joined, key=len, reverse=True))) + ")"
+            "|(?<!\\w)(" + "|".join(map(re.escape, sorted(spaced, key=len, reverse=True))) + ")(?!\\w))")
         self.bare_re = re.compile(rf"(?<![\w#@'’\-.])(?=[{_UPPER}])")
         self.cue_sets = {lang: frozenset(cs) for lang, cs in CUES.items()}
         self.all_cues = frozenset(c for cs in CUES.values() for c in cs)
@@ -187,8 +194,10 @@ class TextPlaces:
         for m in self.ja_re.finditer(text):
             inside = m.start() and _KATAKANA.match(m[1]) and _COMPOUND.match(text, m.start() - 1)
             found.append((m.start(), None if inside else _decide(self.names[m[1]], ())))
+        if "在" in text:
+            found += [(m.start(), _decide(self.names[m[1]], ())) for m in self.zh_re.finditer(text)]
         for m in self.script_re.finditer(text):
-            found.append((m.start(), _decide(self.names[m[1] or m[2]], ())))
+            found.append((m.start(), _decide(self.names[(m[1] or m[2]).lower()], ())))
         hits = [hit for _, hit in sorted(found, key=lambda f: f[0]) if hit]
         if not hits:
             hits = [hit for hit in (self._bare(text, m.start(), inflect)
@@ -209,7 +218,14 @@ class TextPlaces:
                                                    and not m[0].islower()):
             return None
         if cues is None and cue in _LANG_REQUIRED:
-            return None
+            # Without a language tag "w" and "v" are English shorthand ("w Paris" is "with");
+            # only a name in a declined form ("w Gdańsku", "v Brně") shows the cue is Slavic.
+            first = _tokens(text, m.end())[:1]
+            key = _norm(first[0][0]) if first else ""
+            if not key or key in self.names or not any(
+                    lookup(self.names, base) for base in base_forms(key)):
+                return None
+            inflect = True
         before = _WORD_BEFORE.search(text, max(0, m.start() - 24), m.start())
         tokens = _tokens(text, m.end())
         if (before and before[1].casefold() in _ORIGIN) or not tokens:
@@ -245,8 +261,8 @@ class TextPlaces:
         longer name: "KPN storing Rotterdam?", "Telekom Störung München"."""
         before = _WORD_BEFORE.search(text, max(0, pos - 24), pos)
         if before and ((before[1][0].isupper() and before[1].casefold() not in _SENTENCE_AFTER)
-                       or before[1].casefold() in _DETERMINERS):
-            return None  # "Real Madrid", "New Jersey Devils", "a London bus", "my Paris trip"
+                       or before[1].casefold() in _DETERMINERS or before[1].casefold() in _TRAVEL):
+            return None  # "Real Madrid", "a London bus", "my Paris trip", "flight to Lisbon"
         tokens = _tokens(text, pos)
         found = self._name(tokens, 0, inflect) if tokens else None
         if found is None:

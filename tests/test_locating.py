@@ -109,11 +109,16 @@ def test_word_pairs_and_town_names_that_are_words_give_nothing(junk):
     ("в Москве", ("RU", "RU-MOW")), ("у Львові", ("UA", "UA-46")), ("из Питера", ("RU", "RU-SPE")),
     ("75011 Paris", ("FR", "FR-IDF")), ("Berlin 10115", ("DE", "DE-BE")), ("Praha 6", ("CZ", "CZ-10")),
     ("London SW1A 1AA", ("GB", "GB-ENG")), ("Dublin 8", ("IE", "IE-L")),
+    ("1012 AB Amsterdam", ("NL", "NL-NH")), ("mieszkam we Wrocławiu", ("PL", "PL-02")),
+    ("Budapesten", ("HU", "HU-BU")), ("Helsingissä", ("FI", "FI-18")), ("Tampereella", ("FI", "FI-11")),
+    ("İstanbul'da", ("TR", "TR-34")), ("Ankara'dan", ("TR", "TR-06")), ("στην Αθήνα", ("GR", "GR-I")),
+    ("ich wohne in München", ("DE", "DE-BY")),
 ])
 def test_declined_names_and_postcodes(text, expected):
     assert resolve_profile(text) == expected
 
 
-@pytest.mark.parametrize("junk", ["area 51", "route 66", "в интернете", "у себя дома", "w/ love", "heaven"])
+@pytest.mark.parametrize("junk", ["area 51", "route 66", "в интернете", "у себя дома", "w/ love", "heaven",
+                                  "Jordan 23", "Garden", "Golden", "Chicken Kitchen", "Brazil 2014"])
 def test_numbers_and_prepositions_alone_give_nothing(junk):
     assert resolve_profile(junk) is None

@@ -229,8 +229,29 @@ def test_declined_names_resolve_where_the_language_declines_them():
     assert resolve_text("Budapesten nem megy a Telekom", lang="hu") == ("HU", "HU-BU")
     assert resolve_text("Elisa ei toimi Helsingissä", lang="fi") == ("FI", "FI-18")
     assert resolve_text("у Львові не працює Київстар", lang="uk") == ("UA", "UA-46")
-    # Cyrillic needs no language; Polish "w" does (in English it is "with").
+    # Cyrillic needs no language; Polish "w" needs one or a declined name after it (in
+    # English "w" is "with").
     assert resolve_text("В Москве лежит Telegram") == ("RU", "RU-MOW")
-    assert resolve_text("nie działa w Krakowie") is None
+    assert resolve_text("nie działa w Krakowie") == ("PL", "PL-12")
+    assert resolve_text("Orange nie działa w Poznaniu?") == ("PL", "PL-30")
+    assert resolve_text("watching the match w Paris crew and the stream died") is None
     # English words are not declined: "Lisboa" is no "Lisbon" and "Romania" no "Roma".
     assert resolve_text("down in Parisian cafes") is None
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("在上海 微信 打不开", ("CN", "CN-SH")),
+    ("ในกรุงเทพ เน็ตล่ม", ("TH", "TH-10")),
+    ("Δεν έχει ίντερνετ στη Θεσσαλονίκη από το πρωί", ("GR", "GR-B")),
+])
+def test_scripts_without_spaces_or_with_capitals(text, expected):
+    assert resolve_text(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "flight to Lisbon tomorrow and the airline app is down",
+    "ordered Peking duck and the delivery app died mid-order",
+    "Zug nach Berlin und die DB App ist down",
+])
+def test_destinations_and_dishes_are_not_where_the_trouble_is(text):
+    assert resolve_text(text) is None
