@@ -6,11 +6,12 @@ target service's names become ``__svc__`` and other services' names ``__other__`
 "__other__ is down so I'm on __svc__" for chatgpt (not a report) and the reverse for discord (a
 report), and what is learnt transfers to services the corpus never named. Features are hashed
 word 1–2-grams, character 3–5-grams and the words around the service's name
-(:class:`~outage_signals.text_features.HashedTextFeatures`), each column weighted by how well it
-separated the classes in training (:class:`~outage_signals.feature_weights.LogRatioWeights`);
-the classifier is a linear support-vector machine whose scores become probabilities by Platt scaling fitted on
-predictions for services the fit never saw; the decision threshold is the one that maximises
-F1 on out-of-fold calibrated predictions, again grouped by service.
+(:class:`~outage_signals.text_features.HashedTextFeatures`); the classifier blends two
+linear support-vector machines (one on columns weighted by how well they separated the classes
+in training) and complement naive Bayes into one weight vector
+(:class:`~outage_signals.feature_weights.LinearBlend`), whose scores become probabilities by
+Platt scaling fitted on predictions for services the fit never saw; the decision threshold is
+the one that maximises F1 on out-of-fold calibrated predictions, again grouped by service.
 
 The bundled model ``data/relevance-model.skops`` is built from the corpus in ``data/corpus``
 (written for this project; see ``docs/labeling.md``) by ``outage-signals train`` and read with
@@ -36,12 +37,11 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.metrics import average_precision_score, f1_score, precision_score, recall_score
 from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline
-from sklearn.svm import LinearSVC
 
 from outage_signals import __version__
 from outage_signals.catalog import Catalog, services_for
 from outage_signals.errors import InputError
-from outage_signals.feature_weights import LogRatioWeights
+from outage_signals.feature_weights import LinearBlend
 from outage_signals.records import Post
 from outage_signals.text_features import HashedTextFeatures
 
@@ -52,11 +52,10 @@ FOLDS = 5
 #: The only types a model file may contain; anything else is refused at load.
 TRUSTED_TYPES = [
     "outage_signals.text_features.HashedTextFeatures",
-    "outage_signals.feature_weights.LogRatioWeights",
+    "outage_signals.feature_weights.LinearBlend",
     "sklearn.calibration.CalibratedClassifierCV",
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.calibration._SigmoidCalibration",
-    "sklearn.svm._classes.LinearSVC",
     "sklearn.pipeline.Pipeline",
     "sklearn.model_selection._split.GroupKFold",
     "builtins.slice",
@@ -69,10 +68,9 @@ def build_pipeline(splits: Sequence | None = None, c: float = 0.5) -> Pipeline:
     ``splits``: the (train, test) index pairs the calibration predicts out of fold (grouped
     by service, so the calibration sees the model on services it was not fitted on).
     """
-    svm = LinearSVC(C=c, class_weight="balanced", random_state=0)  # liblinear shuffles
     # The label-dependent column weights are refitted inside each calibration fold, so the
     # Platt scaling sees scores of posts whose labels the weights never saw.
-    model = Pipeline([("weights", LogRatioWeights()), ("svm", svm)])
+    model = LinearBlend(C=c)
     calibrated = CalibratedClassifierCV(model, method="sigmoid", ensemble=False,
                                         cv=list(splits) if splits is not None else 3)
     return Pipeline([("features", HashedTextFeatures()), ("model", calibrated)])

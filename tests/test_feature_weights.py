@@ -29,3 +29,38 @@ def test_repeats_within_a_post_count_once():
                           shape=(2, 2))
     y = np.array([1, 0])
     assert np.allclose(LogRatioWeights().fit(once, y).scale_, LogRatioWeights().fit(twice, y).scale_)
+
+
+def _toy(seed=0, n=400, width=60):
+    rng = np.random.default_rng(seed)
+    X = rng.random((n, width)) * (rng.random((n, width)) < 0.2)
+    y = (X[:, :5].sum(1) + 0.3 * rng.standard_normal(n) > X[:, 5:10].sum(1)).astype(int)
+    return sp.csr_matrix(X.astype(np.float32)), y
+
+
+def test_the_blend_is_one_linear_model_equal_to_its_members_average():
+    from sklearn.naive_bayes import ComplementNB
+    from sklearn.svm import LinearSVC
+
+    from outage_signals.feature_weights import LinearBlend
+
+    X, y = _toy()
+    blend = LinearBlend(alpha=0.5, C=0.5, nb_alpha=0.3, nb_weight=0.5).fit(X, y)
+    # Rebuild the members by hand and average their standardised scores.
+    weights = LogRatioWeights(0.5).fit(X, y)
+    nbsvm = LinearSVC(C=0.5, class_weight="balanced", random_state=0).fit(weights.transform(X), y)
+    svm = LinearSVC(C=0.5, class_weight="balanced", random_state=0).fit(X, y)
+    nb = ComplementNB(alpha=0.3).fit(X, y)
+    scores = [nbsvm.decision_function(weights.transform(X)), svm.decision_function(X),
+              np.asarray(X @ (nb.feature_log_prob_[1] - nb.feature_log_prob_[0])).ravel()]
+    spreads = [np.std(s - (nbsvm.intercept_[0] if i == 0 else svm.intercept_[0] if i == 1 else 0))
+               for i, s in enumerate(scores)]
+    expected = sum(w * s / sd for w, s, sd in zip((1, 1, 0.5), scores, spreads, strict=True)) / 2.5
+    assert np.allclose(blend.decision_function(X), expected, atol=1e-4)
+    # It ranks by the toy rule on posts it did not see too (the pipeline's Platt scaling, not
+    # zero, sets the cut).
+    from sklearn.metrics import roc_auc_score
+
+    X2, y2 = _toy(seed=1)
+    assert roc_auc_score(y2, blend.decision_function(X2)) > 0.9
+    assert set(blend.classes_) == {0, 1}
