@@ -14,6 +14,14 @@ complete one)::
     [sources.reddit]
     [sources.twitter]
     max_posts = 500          # X bills per post read: a budget per service and cycle
+    [sources.bluesky]        # BLUESKY_HANDLE and BLUESKY_APP_PASSWORD
+    languages = ["en", "de"]
+    [sources.mastodon]
+    instances = ["mastodon.social", "hachyderm.io"]
+
+    [status_pages]           # providers' Statuspage pages, polled each cycle (catalog status_api)
+    # enabled = false
+    # github = "https://status-proxy.internal/github"   # replace or add a page URL
 
     [[destinations]]
     name = "ops-slack"
@@ -43,11 +51,12 @@ from outage_signals.errors import ConfigError
 
 #: Incident levels, weakest first (the contract's ``level``).
 LEVELS = ("possible", "likely")
-#: Sources a scheduled run can collect from (status pages: outage_signals.statuspage, not yet
-#: part of the cycle).
-SOURCES = ("reddit", "twitter")
+#: Sources a scheduled run can collect from (status pages: the [status_pages] table).
+SOURCES = ("reddit", "twitter", "bluesky", "mastodon")
+#: Source options that must be lists of strings (a bare "en" would be read letter by letter).
+_LIST_OPTIONS = {"bluesky": ("languages",), "mastodon": ("instances",)}
 _TOP_KEYS = {"services", "window", "min_level", "store", "bin", "sources", "destinations",
-             "resolve_after", "history", "baseline"}
+             "resolve_after", "history", "baseline", "status_pages"}
 _DESTINATION_KEYS = {"name", "url", "url_env", "services", "min_level", "events"}
 #: Alert events, in the order an incident goes through them.
 EVENTS = ("new", "escalated", "updated", "resolved")
@@ -88,6 +97,10 @@ class DeployConfig:
     baseline: Path | None = None
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)
     destinations: tuple[Destination, ...] = ()
+    #: Poll the providers' Statuspage pages each cycle (catalog ``status_api``), and the
+    #: page URLs that replace or add to the catalog's, by service.
+    status_pages: bool = True
+    status_urls: dict[str, str] = field(default_factory=dict)
 
 
 def _span(value: Any, what: str, path: Path) -> timedelta:
@@ -163,6 +176,12 @@ def load_deploy_config(path: str | Path, catalog: Catalog, environ=None) -> Depl
             raise ConfigError(f"{path}: unknown source {name!r}; known: {', '.join(SOURCES)}")
         if not isinstance(options, dict):
             raise ConfigError(f"{path}: [sources.{name}] must be a table")
+        for key in _LIST_OPTIONS.get(name, ()):
+            value = options.get(key)
+            if value is not None and (not isinstance(value, list)
+                                      or not all(isinstance(v, str) and v for v in value)):
+                raise ConfigError(f"{path}: [sources.{name}] {key} must be a list of strings, "
+                                  f"e.g. {key} = [\"{'en' if key == 'languages' else 'mastodon.social'}\"]")
     min_level = _level(raw.get("min_level", "likely"), "min_level", path)
     destinations = raw.get("destinations", [])
     if not isinstance(destinations, list):
@@ -173,6 +192,7 @@ def load_deploy_config(path: str | Path, catalog: Catalog, environ=None) -> Depl
     if len(set(names)) != len(names):
         raise ConfigError(f"{path}: destination names must be unique")
     store = raw.get("store")
+    status_pages, status_urls = _status_pages(raw.get("status_pages", {}), catalog, path)
     return DeployConfig(
         path=path, services=keys,
         window=_span(raw.get("window", "6h"), "window", path),
@@ -185,4 +205,26 @@ def load_deploy_config(path: str | Path, catalog: Catalog, environ=None) -> Depl
         else None,
         sources={k: dict(v) for k, v in sources.items()},
         destinations=parsed,
+        status_pages=status_pages,
+        status_urls=status_urls,
     )
+
+
+def _status_pages(raw: Any, catalog: Catalog, path: Path) -> tuple[bool, dict[str, str]]:
+    """``[status_pages]``: ``enabled = true|false`` and ``SERVICE = "https://..."`` entries."""
+    if isinstance(raw, bool):
+        return raw, {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: status_pages must be true, false or a [status_pages] table")
+    enabled = raw.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise ConfigError(f"{path}: [status_pages] enabled must be true or false")
+    urls = {}
+    for key, url in raw.items():
+        if key == "enabled":
+            continue
+        if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+            raise ConfigError(f"{path}: [status_pages] {key} must be a Statuspage URL "
+                              "(https://...)")
+        urls[catalog.get(key).key] = url.rstrip("/")
+    return enabled, urls

@@ -7,7 +7,9 @@ same transaction**, writes the new state and one outbox row per alert and destin
 
 - ``new``: the incident reached the announcing level (``min_level``) for the first time;
 - ``escalated``: its level rose above the one announced (``possible`` -> ``likely``);
-- ``updated``: it grew: at least :data:`UPDATE_GROWTH` times the posts last announced;
+- ``updated``: it grew: at least :data:`UPDATE_GROWTH` times the posts last announced; or the
+  provider's status page acknowledged it (``status_page`` in the record, with how many
+  minutes after our announcement: ``announced_at``);
 - ``resolved``: the detector put an end to it, or stopped seeing it for ``resolve_after``.
 
 Sending happens after the commit (:mod:`outage_signals.delivery`), and a row is marked sent only
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -139,18 +142,22 @@ class Ledger:
     def reconcile(self, detected: list[dict[str, Any]], services: list[str] | tuple[str, ...],
                   now: datetime, *, min_level: str, destinations: tuple[Destination, ...],
                   window_start: datetime, resolve_after: timedelta,
-                  dry_run: bool = False) -> list[Alert]:
+                  dry_run: bool = False, status: StatusLookup | None = None) -> list[Alert]:
         """Merge this cycle's ``detected`` incidents (contract dicts) into the store and queue
         the alerts they call for; returns the alerts. One transaction: all or nothing
-        (``dry_run``: decided, then rolled back)."""
+        (``dry_run``: decided, then rolled back).
+
+        ``status``: the provider's acknowledgement of an incident record (its ``status_page``
+        object, :func:`outage_signals.status_history.acknowledgement`) or ``None``; the first
+        acknowledgement of an announced, open incident is announced as ``updated``."""
         alerts: list[Alert] = []
         with contextlib.suppress(_RollBack):
             self._reconcile(detected, services, now, min_level, destinations, window_start,
-                            resolve_after, alerts, dry_run)
+                            resolve_after, alerts, dry_run, status)
         return alerts
 
     def _reconcile(self, detected, services, now, min_level, destinations, window_start,
-                   resolve_after, alerts, dry_run) -> None:
+                   resolve_after, alerts, dry_run, status) -> None:
         with self.store.transaction():
             # Every open incident (however long unseen) and the recently seen resolved ones.
             known = {s: list({i.id: i for i in (*self.incidents(service=s, state="open"),
@@ -167,7 +174,7 @@ class Ledger:
                     stored = self._insert(found, now)
                     known[found["service"]].append(stored)
                 matched.add(stored.id)
-                alerts.extend(self._update(stored, found, now, min_level))
+                alerts.extend(self._update(stored, found, now, min_level, status))
             for service in services:
                 for stored in known[service]:
                     if (stored.state == "open" and stored.id not in matched
@@ -190,9 +197,14 @@ class Ledger:
                               found["level"], None, 0, record)
 
     def _update(self, stored: StoredIncident, found: dict[str, Any], now: datetime,
-                min_level: str) -> list[Alert]:
+                min_level: str, status: StatusLookup | None = None) -> list[Alert]:
         """Fold ``found`` into ``stored`` (state, record) and say what to announce."""
         record = {**found, "incident_key": stored.key()}
+        # The detector's record is rebuilt every cycle; what only the ledger knows stays.
+        for kept in ("announced_at", "status_page"):
+            if kept in stored.record:
+                record[kept] = stored.record[kept]
+        acknowledged_before = "status_page" in stored.record
         level = max(stored.level, found["level"], key=LEVELS.index)
         stored.level, stored.record, stored.last_seen = level, record, now
         events = []
@@ -201,11 +213,19 @@ class Ledger:
         elif stored.announced is None:
             if LEVELS.index(level) >= LEVELS.index(min_level):
                 events.append("new")
+                record["announced_at"] = format_time(now)
         elif LEVELS.index(level) > LEVELS.index(stored.announced):
             events.append("escalated")
         elif (found["posts"] >= UPDATE_GROWTH * stored.notified_posts
               and found["posts"] - stored.notified_posts >= UPDATE_MIN_POSTS):
             events.append("updated")
+        if status is not None:
+            acknowledged = status(record)
+            if acknowledged:
+                record["status_page"] = acknowledged
+                if (not acknowledged_before and not events and stored.announced is not None
+                        and stored.state == "open"):
+                    events.append("updated")  # "confirmed by the status page, N min after us"
         if events:
             stored.announced, stored.notified_posts = level, int(found["posts"])
         if stored.state == "open" and found.get("end"):
@@ -269,6 +289,10 @@ class Ledger:
             else:
                 self.db.execute("UPDATE outbox SET attempts = attempts + 1, last_error = ?, "
                                 "next_try_us = ? WHERE id = ?", (error, _us(retry_at), row_id))
+
+
+#: ``status(record)``: the ``status_page`` object confirming an incident record, or ``None``.
+StatusLookup = Callable[[dict[str, Any]], "dict[str, Any] | None"]
 
 
 class _RollBack(Exception):

@@ -1,5 +1,5 @@
-"""One scheduled cycle (`outage-signals run`): collect -> classify -> store -> detect ->
-reconcile -> notify -> exit.
+"""One scheduled cycle (`outage-signals run`): collect -> status pages -> classify -> store ->
+detect -> reconcile -> notify -> exit.
 
 Made for cron and systemd timers, which start it every few minutes whatever happened before:
 
@@ -100,6 +100,18 @@ def _collector(source: str, options: dict[str, Any]):
 
         return TwitterCollector(twitter_settings(load_user_config()),
                                 archive=bool(options.get("archive", False)))
+    if source == "bluesky":
+        from outage_signals.collectors.bluesky import BlueskyCollector
+        from outage_signals.source_settings import bluesky_settings
+
+        return BlueskyCollector(bluesky_settings(load_user_config()),
+                                languages=tuple(options.get("languages", ())))
+    if source == "mastodon":
+        from outage_signals.collectors.mastodon import MastodonCollector
+        from outage_signals.source_settings import mastodon_settings
+
+        return MastodonCollector(mastodon_settings(load_user_config(),
+                                                   instances=options.get("instances")))
     raise OutageSignalsError(f"no collector for source {source!r}")
 
 
@@ -133,6 +145,40 @@ def collect_step(config: DeployConfig, catalog: Catalog, store: PostStore, now: 
             log("collected", source=source, service=key, requests=report.requests,
                 new=report.counts.inserted, changed=report.counts.updated,
                 in_window=report.counts.total, incomplete=report.incomplete)
+
+
+def status_step(config: DeployConfig, catalog: Catalog, store: PostStore,
+                log: Callable[..., None], result: CycleResult,
+                sleep: Callable[[float], None] = time.sleep) -> None:
+    """Read the status pages of the watched services that have one (``[status_pages]``) and
+    store their incidents; a page that fails is logged and counts as a failed source."""
+    from outage_signals import status_history
+    from outage_signals.retrying import RetryPolicy
+
+    if not config.status_pages:
+        return
+    urls = status_history.page_urls(config.services, catalog, config.status_urls)
+    if not urls:
+        return
+    # A status page is a nice-to-have next to the alert itself: give up on it sooner than on a
+    # source of posts.
+    report = status_history.poll(store, urls, policy=RetryPolicy(max_wait=30.0, sleep=sleep), log=log)
+    result.failures += [f"status page {f}" for f in report.failures]
+
+
+def status_lookup(store: PostStore) -> Callable[[dict[str, Any]], dict[str, Any] | None]:
+    """``lookup(record)``: the stored status-page incident confirming an incident record, as
+    its ``status_page`` object, or ``None``."""
+    from outage_signals import status_history
+
+    cache: dict[str, list] = {}
+
+    def lookup(record: dict[str, Any]) -> dict[str, Any] | None:
+        service = record["service"]
+        if service not in cache:
+            cache[service] = status_history.load(store, service)
+        return status_history.acknowledgement(record, cache[service]) if cache[service] else None
+    return lookup
 
 
 def detect_step(config: DeployConfig, catalog: Catalog, store: PostStore, now: datetime,
@@ -187,6 +233,7 @@ def run_cycle(config: DeployConfig, catalog: Catalog, *, now: datetime | None = 
             ledger = Ledger(store)
             if not dry_run:
                 collect_step(config, catalog, store, clock, log, result, sleep)
+                status_step(config, catalog, store, log, result, sleep)
             detected = detect_step(config, catalog, store, clock, model)
             result.detected = len(detected)
             for incident in detected:
@@ -195,7 +242,8 @@ def run_cycle(config: DeployConfig, catalog: Catalog, *, now: datetime | None = 
             alerts = ledger.reconcile(detected, config.services, clock, min_level=config.min_level,
                                       destinations=config.destinations,
                                       window_start=clock - config.window,
-                                      resolve_after=config.resolve_after, dry_run=dry_run)
+                                      resolve_after=config.resolve_after, dry_run=dry_run,
+                                      status=status_lookup(store))
             result.alerts = alerts
             for alert in alerts:
                 log("alert_queued" if not dry_run else "alert_would_queue", alert=alert.event,

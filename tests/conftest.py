@@ -95,3 +95,27 @@ def no_sleep(monkeypatch):
     monkeypatch.setattr(prawcore.sessions.time, "sleep", slept.append)
     monkeypatch.setattr(prawcore.rate_limit.time, "sleep", slept.append)
     return slept
+
+
+@pytest.fixture(scope="session")
+def replay_posts():
+    """The bundled ChatGPT replay (three days of posts around the outage of 2024-12-26)."""
+    from outage_signals.jsonl import read_posts
+
+    return read_posts([str(SAMPLES / "chatgpt-replay.jsonl.gz")])
+
+
+@pytest.fixture
+def receiver(fake_api):
+    """A webhook receiver: every JSON body POSTed to /hook/<name>, by name."""
+    got: dict[str, list[dict]] = {}
+
+    from tests.fakeapi import Reply
+
+    @fake_api.route("POST", r"/hook/(?P<name>\w+)")
+    def hook(req, name):
+        got.setdefault(name, []).append(json.loads(req.body))
+        return Reply(200, {"ok": True})
+
+    fake_api.got = got
+    return fake_api

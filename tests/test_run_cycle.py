@@ -3,75 +3,16 @@ to webhook receivers on 127.0.0.1."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
-
-from outage_signals.catalog import load_catalog
-from outage_signals.deploy_config import load_deploy_config
-from outage_signals.jsonl import read_posts
 from outage_signals.ledger import Ledger
-from outage_signals.running import EXIT_OK, EXIT_PARTIAL, run_cycle, run_lock
+from outage_signals.running import EXIT_OK, EXIT_PARTIAL, run_lock
 from outage_signals.storing import PostStore
-from tests.conftest import SAMPLES
+from tests.cycles import cycle, deploy, events
 from tests.fakeapi import Reply
-
-REPLAY = SAMPLES / "chatgpt-replay.jsonl.gz"
-
-
-@pytest.fixture(scope="module")
-def replay_posts():
-    return read_posts([str(REPLAY)])
-
-
-@pytest.fixture
-def receiver(fake_api):
-    """A webhook receiver: every JSON body POSTed to /hook/<name>, by name."""
-    got: dict[str, list[dict]] = {}
-
-    @fake_api.route("POST", r"/hook/(?P<name>\w+)")
-    def hook(req, name):
-        got.setdefault(name, []).append(json.loads(req.body))
-        return Reply(200, {"ok": True})
-
-    fake_api.got = got
-    return fake_api
-
-
-def deploy(tmp_path: Path, api, posts, *, extra: str = "", names=("ops",)) -> Path:
-    store = tmp_path / "store.sqlite"
-    with PostStore(store) as s:
-        s.save(posts)
-    port = api.url.rsplit(":", 1)[1]
-    dests = "".join(f'[[destinations]]\nname = "{n}"\nurl = "incident://127.0.0.1:{port}/hook/{n}"\n'
-                    for n in names)
-    path = tmp_path / "deploy.toml"
-    path.write_text(f'services = ["chatgpt"]\nstore = "{store}"\nmin_level = "likely"\n'
-                    f'{extra}\n[sources]\n{dests}')
-    return path
-
-
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
-
-
-def cycle(path: Path, when: str, **kwargs):
-    catalog = load_catalog()
-    lines: list[dict] = []
-    result = run_cycle(load_deploy_config(path, catalog), catalog, now=at(when),
-                       log=lambda event, **f: lines.append({"event": event, **f}),
-                       sleep=lambda s: None, **kwargs)
-    result.log = lines
-    return result
-
-
-def events(api, name="ops"):
-    return [(p["event"], p["incident"]["level"]) for p in api.got.get(name, [])]
 
 
 def test_an_outage_is_announced_updated_and_resolved_once_each(tmp_path, receiver, replay_posts):
