@@ -24,6 +24,7 @@ from outage_signals.cli_common import (
     _read,
     input_options,
     model_option,
+    open_store,
     posts_from,
     store_option,
 )
@@ -115,10 +116,13 @@ def detect(inputs, store_path, services, since, until, fmt, bin_size, baseline_f
               help="How much past each day's baseline is fitted on.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
               help="Output format. Default: table on a terminal, json otherwise.")
+@click.option("--status", "status_file", type=click.Path(exists=True, dir_okay=False),
+              help="Status-page incidents (JSON Lines from `collect statuspage -o`) to measure "
+                   "the lead against; with --store the stored ones are used.")
 @model_option
 @_fail_cleanly
-def backtest(inputs, store_path, step, services, bin_size, warmup, history, fmt, model_path, skip_invalid,
-             rejects):
+def backtest(inputs, store_path, step, services, bin_size, warmup, history, fmt, status_file,
+             model_path, skip_invalid, rejects):
     """Replay history as if a scheduled run had happened every --step, seeing only the past.
 
     Each UTC day's baseline is fitted on the days before it (without the incidents already
@@ -130,14 +134,22 @@ def backtest(inputs, store_path, step, services, bin_size, warmup, history, fmt,
     column (naive times are UTC) and a `count` or `value` column, one service per file;
     --store replays the post store.
 
+    Where a provider's status page acknowledged an incident (stored by `collect statuspage`
+    or given with --status), the incident gets `status_page` with `lead_minutes` (the
+    acknowledgement minus `detected_at`: positive when we were first) and a summary line goes
+    to stderr.
+
     \b
     Examples:
       outage-signals backtest data/samples/chatgpt-replay.jsonl.gz --step 1min
       outage-signals backtest Twitter_volume_AAPL.csv --step 5min --format csv
       outage-signals backtest --store --service slack
+      outage-signals backtest posts.jsonl --status github-incidents.jsonl
     """
-    from outage_signals import backtesting
+    from outage_signals import backtesting, status_history
 
+    # Read first: a bad line should stop the command before minutes of replay.
+    status_known = status_history.read_jsonl(status_file) if status_file else None
     replay = backtesting.Replay(step=step, warmup_days=warmup.total_seconds() / 86400,
                                 history_days=history.total_seconds() / 86400)
     series = _count_csvs(inputs, services)
@@ -150,8 +162,26 @@ def backtest(inputs, store_path, step, services, bin_size, warmup, history, fmt,
                                                model=_model(model_path, catalog),
                                                services=list(services) or None,
                                                bin_size=bin_size, progress=_note)
+    _status_lead(incidents, store_path, status_known)
     fmt = fmt or ("table" if sys.stdout.isatty() else "json")
     click.echo(render(incidents, fmt), nl=False)
+
+
+def _status_lead(incidents, store_path, known) -> None:
+    """Mark the incidents a status page confirmed (``known``: status incidents by service,
+    else the store's), and say how far ahead we were."""
+    from outage_signals import status_history
+
+    if known is not None:
+        pass
+    elif store_path is not None:
+        with open_store(store_path) as store:
+            known = status_history.stored_by_service(store)
+    else:
+        return
+    status_history.annotate(incidents, known)
+    _note(status_history.lead_summary(incidents) or
+          f"none of {len(incidents)} incidents matches a status-page incident")
 
 
 @main.command()
@@ -497,11 +527,22 @@ def services():
 
 
 def _register_io_commands() -> None:
-    from outage_signals import cli_collect, cli_run
+    from outage_signals import cli_collect, cli_run, cli_status
 
     for command in (cli_collect.collect, cli_collect.import_, cli_collect.export,
                     cli_collect.store_info, cli_collect.configure, cli_run.run, cli_run.watch):
         main.add_command(command)
+    cli_collect.collect.add_command(cli_status.statuspage)
 
 
 _register_io_commands()
+
+
+def _register_report_commands() -> None:
+    from outage_signals import cli_report
+
+    main.add_command(cli_report.plot)
+    main.add_command(cli_report.report)
+
+
+_register_report_commands()

@@ -100,6 +100,8 @@ def collect():
     Examples:
       outage-signals collect reddit --service slack --since 6h
       outage-signals collect twitter --service chatgpt --since 2h --max-posts 500
+      outage-signals collect bluesky --service slack --since 6h
+      outage-signals collect mastodon --service slack --instance mastodon.social
       outage-signals detect --store --since 6h
     """
 
@@ -173,6 +175,65 @@ def twitter(services, since, until, output, store_path, max_posts, max_wait, qui
     settings = twitter_settings(load_user_config(), api_url=api_url)
     _run(TwitterCollector(settings, archive=archive), services, since, until, output, store_path,
          max_posts, max_wait, quiet)
+
+
+@collect.command()
+@_collect_options
+@click.option("--lang", "languages", multiple=True, metavar="CODE",
+              help="Only posts in this language (BCP-47, e.g. en or pt-BR; repeatable, one search "
+                   "each). Default: every language.")
+@click.option("--api-url", help="Server to log in at and search through (default "
+                                "https://bsky.social; env OUTAGE_SIGNALS_BLUESKY_URL).")
+@_fail_cleanly
+def bluesky(services, since, until, output, store_path, max_posts, max_wait, quiet, languages,
+            api_url):
+    """Collect Bluesky posts with the atproto SDK (app.bsky.feed.searchPosts): each of the
+    service's search terms over the window, newest first, with author handle, link and language.
+
+    Credentials: BLUESKY_HANDLE and BLUESKY_APP_PASSWORD (an app password, from Settings >
+    Privacy and security > App passwords) or the user config file; Bluesky refuses searches
+    without a login. The login session is kept in a private file beside the config file and
+    refreshed, as Bluesky allows few logins a day.
+
+    \b
+    Examples:
+      outage-signals collect bluesky --service slack --since 6h
+      outage-signals collect bluesky --service chatgpt --lang en --lang ja -o chatgpt.jsonl
+    """
+    from outage_signals.collectors.bluesky import BlueskyCollector
+    from outage_signals.source_settings import bluesky_settings
+
+    settings = bluesky_settings(load_user_config(), service_url=api_url)
+    _run(BlueskyCollector(settings, languages=languages), services, since, until, output,
+         store_path, max_posts, max_wait, quiet)
+
+
+@collect.command()
+@_collect_options
+@click.option("--instance", "instances", multiple=True, metavar="HOST",
+              help="Instance to read, as a host (mastodon.social) or URL; repeatable. Default: "
+                   "MASTODON_INSTANCES, else the config file's list, else mastodon.social.")
+@_fail_cleanly
+def mastodon(services, since, until, output, store_path, max_posts, max_wait, quiet, instances):
+    """Collect Mastodon statuses with Mastodon.py from several instances at once: the service's
+    hashtag timelines (#slack, #slackdown), and full-text search where you have a token.
+
+    Reblogs are skipped, HTML becomes text, authors are user@instance, and a post seen on two
+    instances is stored once. Credentials (optional): MASTODON_ACCESS_TOKEN, a token of your
+    home instance (the first of MASTODON_INSTANCES or the config file's list); it is sent to
+    that instance only and enables search there.
+
+    \b
+    Examples:
+      outage-signals collect mastodon --service slack --since 6h
+      outage-signals collect mastodon --service aws --instance mastodon.social --instance hachyderm.io
+    """
+    from outage_signals.collectors.mastodon import MastodonCollector
+    from outage_signals.source_settings import mastodon_settings
+
+    settings = mastodon_settings(load_user_config(), instances=instances)
+    _run(MastodonCollector(settings), services, since, until, output, store_path, max_posts,
+         max_wait, quiet)
 
 
 @click.command("import")
@@ -285,7 +346,7 @@ def store_info(store_path):
 
 
 @click.command()
-@click.argument("source", type=click.Choice(["reddit", "twitter"]))
+@click.argument("source", type=click.Choice(["reddit", "twitter", "bluesky", "mastodon"]))
 @_fail_cleanly
 def configure(source):
     """Save a source's credentials in the user config file (created with 0600 permissions).
@@ -297,6 +358,8 @@ def configure(source):
     Examples:
       outage-signals configure reddit
       outage-signals configure twitter
+      outage-signals configure bluesky
+      outage-signals configure mastodon
     """
     from outage_signals.source_settings import write_source_table
 
@@ -313,6 +376,22 @@ def configure(source):
         if not (values["client_id"] and values["client_secret"]):
             raise InputError("a client id and a client secret are both needed "
                              "(create an app at https://www.reddit.com/prefs/apps)")
+    elif source == "bluesky":
+        values = {
+            "handle": click.prompt("Bluesky handle (e.g. you.bsky.social)"),
+            "app_password": click.prompt("Bluesky app password", hide_input=True),
+        }
+    elif source == "mastodon":
+        values = {
+            "instances": click.prompt("Mastodon instances, comma-separated (the first is your home)",
+                                      default="mastodon.social"),
+            "access_token": click.prompt("Access token of your home instance (optional)",
+                                         hide_input=True, default="", show_default=False),
+        }
+        from outage_signals.source_settings import mastodon_instance_url
+
+        for name in values["instances"].replace(",", " ").split():
+            mastodon_instance_url(name)  # a bad instance name fails here, not on a run
     else:
         values = {"bearer_token": click.prompt("X API bearer token", hide_input=True)}
     path = user_config_path()

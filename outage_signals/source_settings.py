@@ -4,8 +4,8 @@ Precedence, highest first (the same as :mod:`outage_signals.config`):
 
 1. command-line options;
 2. environment variables (:data:`ENV`);
-3. the user config file's ``[reddit]`` / ``[twitter]`` tables (``outage-signals configure``
-   writes them, with 0600 permissions);
+3. the user config file's ``[reddit]`` / ``[twitter]`` / ``[bluesky]`` / ``[mastodon]`` tables
+   (``outage-signals configure`` writes them, with 0600 permissions);
 4. for Reddit only, praw's own sources, exactly as praw users expect: ``praw.ini`` (the
    ``DEFAULT`` section or ``--site``) and the ``praw_client_id``-style variables. We pass praw
    only the values we resolved ourselves, so everything else falls through to praw;
@@ -21,12 +21,14 @@ import logging
 import os
 import re
 import stat
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from outage_signals import __version__
+from outage_signals.config import config_dir
 from outage_signals.errors import ConfigError, CredentialsError
 from outage_signals.jsonl import atomic_replace
 
@@ -45,11 +47,23 @@ ENV: dict[str, dict[str, tuple[str, ...]]] = {
         "bearer_token": ("X_BEARER_TOKEN", "TWITTER_BEARER_TOKEN"),
         "api_url": ("OUTAGE_SIGNALS_X_API_URL",),
     },
+    "bluesky": {
+        "handle": ("BLUESKY_HANDLE",),
+        "app_password": ("BLUESKY_APP_PASSWORD",),
+        "service_url": ("OUTAGE_SIGNALS_BLUESKY_URL",),
+    },
+    "mastodon": {
+        "instances": ("MASTODON_INSTANCES",),
+        "access_token": ("MASTODON_ACCESS_TOKEN",),
+    },
 }
-SECRET_KEYS = frozenset({"client_secret", "password", "bearer_token"})
+SECRET_KEYS = frozenset({"client_secret", "password", "bearer_token", "app_password", "access_token"})
 
 DEFAULT_USER_AGENT = f"python:outage-signals:{__version__} (outage monitoring, read-only)"
 DEFAULT_X_API_URL = "https://api.twitter.com"
+#: The Bluesky entryway: it logs in and proxies app.bsky.* calls to the AppView.
+DEFAULT_BLUESKY_URL = "https://bsky.social"
+DEFAULT_MASTODON_INSTANCES = ("mastodon.social",)
 
 
 class Secret(str):
@@ -60,7 +74,8 @@ class Secret(str):
 
 
 #: Loggers of the client libraries; tweepy logs request headers (the bearer token) at DEBUG.
-CLIENT_LOGGERS = ("tweepy.client", "prawcore", "praw", "urllib3.connectionpool")
+CLIENT_LOGGERS = ("tweepy.client", "prawcore", "praw", "urllib3.connectionpool", "httpx", "httpcore",
+                  "atproto_client", "mastodon")
 
 
 class _Redact(logging.Filter):
@@ -146,6 +161,113 @@ def twitter_settings(config: Mapping[str, Any], **overrides: Any) -> TwitterSett
         )
     return TwitterSettings(bearer_token=values["bearer_token"],
                            api_url=values.get("api_url", DEFAULT_X_API_URL).rstrip("/"))
+
+
+def _base_url(value: str, variable: str) -> str:
+    """``value`` as an http(s) base URL without a trailing slash; ``variable`` names the setting."""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ConfigError(f"{variable}: {value!r} is not an http(s) base URL")
+    return value.strip().rstrip("/")
+
+
+@dataclass(frozen=True)
+class BlueskySettings:
+    """A Bluesky login (handle and app password) and the server to log in to.
+
+    ``session_file``: where the login session is kept between runs (0600), so that scheduled runs
+    refresh one session instead of logging in each time (Bluesky allows 300 logins a day);
+    ``None`` logs in on every run.
+    """
+
+    handle: str
+    app_password: Secret
+    service_url: str = DEFAULT_BLUESKY_URL
+    session_file: Path | None = None
+
+
+def bluesky_session_path() -> Path:
+    """``$XDG_CONFIG_HOME/outage-signals/bluesky-session.json``, beside the user config file."""
+    return config_dir() / "bluesky-session.json"
+
+
+def bluesky_settings(config: Mapping[str, Any], **overrides: Any) -> BlueskySettings:
+    """Bluesky settings; raises :class:`CredentialsError` naming the variables when the handle
+    or the app password is missing (Bluesky refuses searches without a login)."""
+    values = _resolve("bluesky", config, overrides)
+    if "handle" not in values or "app_password" not in values:
+        raise CredentialsError(
+            "no Bluesky login: set BLUESKY_HANDLE and BLUESKY_APP_PASSWORD (an app password, from "
+            "Settings > Privacy and security > App passwords), or run `outage-signals configure "
+            "bluesky`; Bluesky refuses searches without a login"
+        )
+    url = _base_url(values.get("service_url", DEFAULT_BLUESKY_URL), "OUTAGE_SIGNALS_BLUESKY_URL")
+    return BlueskySettings(handle=values["handle"].strip().lstrip("@"),
+                           app_password=values["app_password"], service_url=url,
+                           session_file=bluesky_session_path())
+
+
+@dataclass(frozen=True)
+class MastodonInstance:
+    """One Mastodon server: its base URL (``https://mastodon.social``) and, for the home instance
+    only, the access token it issued (a token is never sent to any other server)."""
+
+    url: str
+    access_token: Secret | None = None
+
+    @property
+    def host(self) -> str:
+        """``host[:port]``: names the instance in query keys and messages."""
+        return urlsplit(self.url).netloc
+
+
+@dataclass(frozen=True)
+class MastodonSettings:
+    """The instances to read (several at once), each with its own token or none."""
+
+    instances: tuple[MastodonInstance, ...]
+
+
+_HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:\d{1,5})?$")
+
+
+def mastodon_instance_url(value: str) -> str:
+    """An instance given as a host (``mastodon.social``) or a URL, as a base URL; raises
+    :class:`ConfigError` for anything else (an account such as ``alice@mastodon.social``, say)."""
+    text = value.strip().rstrip("/")
+    if "@" in text:
+        raise ConfigError(f"Mastodon instance {value!r}: give the server (e.g. "
+                          f"{text.rsplit('@', 1)[1] or 'mastodon.social'}), not an account")
+    url = text if "://" in text else f"https://{text}"
+    parts = urlsplit(url)
+    if (parts.scheme not in ("http", "https") or not _HOST.match(parts.netloc)
+            or parts.query or parts.fragment):
+        raise ConfigError(f"Mastodon instance {value!r} is not a host name or an http(s) URL "
+                          "(e.g. mastodon.social or https://mastodon.social)")
+    return url
+
+
+def mastodon_settings(config: Mapping[str, Any], instances: Iterable[str] | None = None,
+                      **overrides: Any) -> MastodonSettings:
+    """Mastodon settings. Instances: ``instances`` (the ``--instance`` options) >
+    ``MASTODON_INSTANCES`` (comma- or space-separated) > the config file's ``instances`` (a list or
+    such a string) > mastodon.social. The access token (``MASTODON_ACCESS_TOKEN`` /
+    ``access_token``) belongs to the first *configured* instance, its home, and is sent there only:
+    ``--instance`` chooses what to read, never where a token goes."""
+    table = config.get("mastodon", {})
+    if isinstance(table, Mapping) and isinstance(table.get("instances"), list):
+        listed = table["instances"]
+        if not all(isinstance(v, str) for v in listed):
+            raise ConfigError("user config: [mastodon] instances must be a list of strings")
+        config = {**config, "mastodon": {**table, "instances": ",".join(listed)}}
+    values = _resolve("mastodon", config, overrides)
+    configured = [n for n in re.split(r"[,\s]+", values.get("instances", "")) if n]
+    home = mastodon_instance_url((configured or list(DEFAULT_MASTODON_INSTANCES))[0])
+    names = list(instances or ()) or configured or list(DEFAULT_MASTODON_INSTANCES)
+    urls = list(dict.fromkeys(mastodon_instance_url(n) for n in names))
+    token = values.get("access_token")
+    return MastodonSettings(instances=tuple(
+        MastodonInstance(url, token if url == home else None) for url in urls))
 
 
 # -- writing the user file (`outage-signals configure`) -------------------------------------
