@@ -407,3 +407,23 @@ def test_mastodon_collect_killed_mid_run_then_resumed(fake_api, tmp_path, monkey
     with PostStore(db) as store:
         stored = [p.id for p in store.posts()]
     assert sorted(stored) == sorted(s["uri"] for s in data) and len(set(stored)) == 30
+
+
+def test_a_dead_instance_does_not_cost_the_others_their_posts(fake_api, second_api, tmp_path):
+    FakeMastodon(fake_api, HOME, toots(3))
+    FakeMastodon(second_api, OTHER, toots(4, served_by=OTHER, first_seq=50), token=None)
+    fake_api.fail(TAG, *[Reply(503)] * 50)  # the home instance's timeline is down all run
+    queries = [tag_query(fake_api), tag_query(second_api)]
+    logs: list[str] = []
+    with PostStore(tmp_path / "s.db") as store:
+        with pytest.raises(CollectError) as caught:
+            collect(fake_api, second_api, store=store, queries=queries, logs=logs)
+        host = fake_api.url.removeprefix("http://")
+        assert str(caught.value).startswith(f"1 of 2 mastodon servers failed ({host}): ")
+        assert "the others were collected and saved" in str(caught.value)
+        assert store.count() == 4  # the other instance's posts are in
+        assert any("gave up, going on with the others" in line for line in logs)
+        # Back up: the next run reads the home instance and stores everything once.
+        fake_api.faults.clear()
+        collect(fake_api, second_api, store=store, queries=queries)
+        assert store.count() == 7

@@ -105,6 +105,14 @@ class Collector(ABC):
     def judge(self, exc: BaseException) -> retrying.Verdict | None:
         """What a failure means (see :func:`outage_signals.retrying.call`)."""
 
+    def failure_group(self, query: Query) -> str | None:
+        """The server ``query`` depends on when a collect reads several independent ones
+        (Mastodon instances), else ``None``. When retries give up on a query of a group, the
+        group's other queries are skipped, the other groups are still collected, and the
+        collect then fails naming the group; with ``None`` the first failure stops the
+        collect."""
+        return None
+
 
 @dataclass
 class CollectReport:
@@ -184,11 +192,37 @@ class Driver:
             raise CollectError(f"empty window: since {format_time(since)} is not before "
                                f"until {format_time(until)}")
         report = CollectReport(service=service.key, source=self.collector.source)
+        failed: dict[str, CollectError] = {}
+        groups: set[str] = set()
         for query in queries if queries is not None else self.collector.queries(service):
             if self._budget_left(report) == 0:
                 report.incomplete = True
                 break
-            self._collect_query(service, query, Window(since, until), report)
+            group = self.collector.failure_group(query)
+            if group is not None:
+                groups.add(group)
+                if group in failed:
+                    continue
+            try:
+                self._collect_query(service, query, Window(since, until), report)
+            except CollectError as exc:
+                if group is None:
+                    raise
+                # One dead server must not cost the others' posts: note it, go on, fail at
+                # the end (what was read is saved; the next run resumes the failed pass).
+                failed[group] = exc
+                report.incomplete = True
+                report.notes.append(f"{group}: gave up ({exc})")
+                self.log(f"{self.collector.source} {group}: gave up, going on with the others: {exc}")
+        if failed:
+            first = next(iter(failed.values()))
+            if len(groups) == 1:
+                raise first
+            names = ", ".join(failed)
+            others = ("the others were collected and saved" if len(failed) < len(groups)
+                      else "all failed")
+            raise CollectError(f"{len(failed)} of {len(groups)} {self.collector.source} servers "
+                               f"failed ({names}): {first}; {others}; run again to resume")
         return report
 
     def _budget_left(self, report: CollectReport) -> int | None:

@@ -198,6 +198,10 @@ class MastodonCollector(Collector):
 
     # -- failures ----------------------------------------------------------------------------
 
+    def failure_group(self, query: Query) -> str | None:
+        """Instances fail on their own: one down must not stop the others' queries."""
+        return self.instances[query.params["instance"]].host
+
     def judge(self, exc: BaseException) -> Verdict | None:
         if isinstance(exc, RateLimitHit):
             return Verdict(exc.reason, wait=exc.wait)
