@@ -61,16 +61,17 @@ def normalize(text: str) -> str:
 
 
 def fold(key: str) -> str:
-    """``key`` without accents ("são paulo" -> "sao paulo"); other scripts are left alone.
+    """``key`` without accents ("são paulo" -> "sao paulo", "αθήνα" -> "αθηνα": Greek in
+    capitals drops them); other scripts are left alone.
 
-    Only Latin letters are folded: stripping marks from Japanese or Devanagari would change the
-    letters themselves (が is か plus a mark).
+    Only Latin and Greek letters are folded: stripping marks from Japanese or Devanagari would
+    change the letters themselves (が is か plus a mark).
     """
     if key.isascii():
         return key
     out = []
     for c in unicodedata.normalize("NFD", key):
-        if unicodedata.combining(c) and out and out[-1].isascii():
+        if unicodedata.combining(c) and out and (out[-1].isascii() or "\u0370" <= out[-1] <= "\u03ff"):
             continue
         out.append(c)
     return unicodedata.normalize("NFC", "".join(out)).replace("ß", "ss").replace("ø", "o")

@@ -70,8 +70,10 @@ _PREFIX = re.compile(r"^(?:(?:just\s+)?(?:outside|near|around)(?:\s+of)?|somewhe
                      r"mieszkam|bydlím|живу|(?:ich\s+)?wohne\s+in|(?:yo\s+)?vivo\s+(?:en|em|a|in)|"
                      r"moro\s+em|j['’]habite\s+(?:à|a|en)|(?:ik\s+)?woon\s+in|abito\s+a|"
                      r"στην|στη|στο|στον|από\s+την|από\s+το)\s+")
+# "Iloilo City", "Texas Panhandle": tried only after the whole name failed ("Mexico City",
+# "Kansas City" are names of their own).
 _SUFFIX = re.compile(r"(?:[\s-]+(?:area|metro|metro\s+area|region|suburbs|burbs|ish|based|"
-                     r"proper|and\s+beyond|citizen|native|local))+$")
+                     r"proper|and\s+beyond|citizen|native|local|city|panhandle))+$")
 # Postcodes and district numbers around a name: "75011 Paris", "Berlin 10115", "Praha 6",
 # "London SW1A 1AA", "Dublin 8", "1012 AB Amsterdam".
 _POSTCODE = re.compile(r"^(?:\d{4}\s?[a-z]{2}\s+|\d[\d -]*\s+)"  # "1012 AB Amsterdam" (Dutch)
@@ -206,7 +208,8 @@ def resolve_profile(text: str | None) -> Place | None:
     if not options and len(parts) == 1:
         # "Berlin Germany", "Austin TX": the last word qualifies; both must be places, or
         # "wherever I am" would be Amazonas (AM) and "Split personality" Croatia.
-        words = head.rsplit(" ", 1)
+        # A ZIP code may follow: "Austin TX 78704".
+        words = _POSTCODE.sub("", head).strip().rsplit(" ", 1)
         if len(words) == 2:
             last = list(_candidates(words[1], allow_short=True))
             first = list(_candidates(words[0], allow_short=False)) if last else []

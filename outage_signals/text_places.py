@@ -90,7 +90,8 @@ _PEOPLE = _words("jordan chad georgia victoria florence charlotte madison jackso
                  "phoenix chelsea")
 # Nouns that make the place before them a thing: sneakers, food, tableware, fonts, clubs, media.
 _THING_AFTER = _words("shoes shoe sneakers retro retros dinner sandwich breast roast burger bacon leg legs "
-                      "duck trot plate plates porcelain dishes cabinet doll font fonts typeface post times "
+                      "duck chocolate trot plate plates porcelain dishes cabinet doll font fonts typeface "
+                      "post times "
                       "tribune herald fc united city county rovers hilton secret syndrome agreement accords "
                       "mobile telecom unicom airlines airways instruments roadhouse")
 # Words that name a club or paper in capitals ("Manchester City") but the place in lower case.
@@ -122,8 +123,15 @@ _UPPER = "".join(re.escape(c) for c in map(chr, [*range(0x41, 0x250), *range(0x1
 _CASELESS = r"[^\W\d_\u0000-\u024f\u1e00-\u1eff]"  # a letter of another script: 東, Москва
 _TAG = re.compile(r"(?<![\w#&])#([^\W_]\w*)")
 _KATAKANA = re.compile("[\u30a0-\u30ff]")
-_JOINED = re.compile("[\uac00-\ud7af\u0e00-\u0e7f]")  # Hangul syllables, Thai
-_SPACED = re.compile("[\u0370-\u03ff\u0400-\u04ff\u0590-\u06ff\u0900-\u097f]")  # Greek..Devanagari
+# Scripts written without spaces between words: Hangul syllables, Thai, Lao, Burmese, Khmer.
+_JOINED = re.compile("[\uac00-\ud7af\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]")
+# Other scripts without capitals: Greek, Cyrillic, Armenian, Hebrew, Arabic, the Indic scripts
+# (Devanagari to Sinhala), Georgian, Ethiopic.
+_SPACED = re.compile("[\u0370-\u03ff\u0400-\u04ff\u0530-\u06ff\u0900-\u0dff\u10a0-\u10ff"
+                     "\u1200-\u137f]")
+_OTHER_SCRIPT = re.compile("[\u0370-\u17ff\uac00-\ud7af]")
+# Hebrew and Arabic write "in", "to", "and" as one letter joined to the name ("בחיפה", "بدبي").
+_PREFIX_LETTER = "\u05d1\u05dc\u05de\u05d4\u05d5\u05db\u05e9\u0628\u0644\u0648\u0641\u0643"
 _COMPOUND = re.compile("[\u30a0-\u30ff南北中東西央]")  # before katakana: "南アメリカ" is no America
 # A word of a name ("." continues it only before a letter, as in "D.C."), then its punctuation.
 _TOKEN = re.compile(r"([^\W_](?:[\w'’&\-]|\.(?=[^\W\d_]))*)([^\w\s]*)[ \t\u00a0]*")
@@ -158,9 +166,13 @@ class TextPlaces:
         self.cue_re = re.compile(rf"(?<![\w#@'’\-])(?i:{cue_re})\s+"
                                  rf"(?=(?i:the\s+)?(?:[{_UPPER}]|{_CASELESS}))")
         japanese = sorted((k for k in self.names if re.search("[\u3040-\u9fff]", k)), key=len, reverse=True)
-        # Japanese and Chinese: before a particle or an "around here" word ("東京で", "上海这边").
+        # Japanese and Chinese: before a particle, an "around here" word or an outage word
+        # ("東京で", "上海这边", "台中停電").
         self.ja_re = re.compile(f"({'|'.join(map(re.escape, japanese))})"
-                                "(?=で|の|は|周辺|全域|这边|这里|那边|附近|一带|地区)")
+                                "(?=で|の|は|周辺|全域|这边|这里|那边|附近|一带|地区"
+                                # Chinese has no particles: an outage word right after the
+                                # name ("台中停電了", "上海断网").
+                                "|停電|停电|断网|斷網|断电|斷電|没网|沒網|网络|網路|全城|全市)")
         # Chinese puts "在" (at, in) before the name: "在上海 微信 打不开". A literal first
         # character keeps the scan fast.
         self.zh_re = re.compile(f"在({'|'.join(map(re.escape, japanese))})")
@@ -172,7 +184,8 @@ class TextPlaces:
         spaced = {f for k in self.names if _SPACED.match(k) for f in (k, k[0].upper() + k[1:])}
         self.script_re = re.compile(
             "(?:(" + "|".join(map(re.escape, sorted(joined, key=len, reverse=True))) + ")"
-            "|(?<!\\w)(" + "|".join(map(re.escape, sorted(spaced, key=len, reverse=True))) + ")(?!\\w))")
+            "|(?:(?<!\\w)|(?<=(?<!\\w)[" + _PREFIX_LETTER + "]))("
+            + "|".join(map(re.escape, sorted(spaced, key=len, reverse=True))) + ")(?!\\w))")
         self.bare_re = re.compile(rf"(?<![\w#@'’\-.])(?=[{_UPPER}])")
         self.cue_sets = {lang: frozenset(cs) for lang, cs in CUES.items()}
         self.all_cues = frozenset(c for cs in CUES.values() for c in cs)
@@ -196,7 +209,10 @@ class TextPlaces:
             found.append((m.start(), None if inside else _decide(self.names[m[1]], ())))
         if "在" in text:
             found += [(m.start(), _decide(self.names[m[1]], ())) for m in self.zh_re.finditer(text)]
-        for m in self.script_re.finditer(text):
+        # Most posts are in Latin script: one character-class scan spares them the long
+        # alternation of names in other scripts.
+        scripts = self.script_re.finditer(text) if _OTHER_SCRIPT.search(text) else ()
+        for m in scripts:
             found.append((m.start(), _decide(self.names[(m[1] or m[2]).lower()], ())))
         hits = [hit for _, hit in sorted(found, key=lambda f: f[0]) if hit]
         if not hits:
@@ -260,10 +276,14 @@ class TextPlaces:
         """A big place named with no cue word before it, where nothing says it is part of a
         longer name: "KPN storing Rotterdam?", "Telekom Störung München"."""
         before = _WORD_BEFORE.search(text, max(0, pos - 24), pos)
-        if before and ((before[1][0].isupper() and before[1].casefold() not in _SENTENCE_AFTER)
+        tokens = _tokens(text, pos)
+        # A case ending says "in/at the place" ("Türk Telekom Bursa'da çöktü"): no longer name
+        # can go on from the word before.
+        located = bool(tokens) and _SUFFIXED.match(tokens[0][0]) is not None
+        if before and ((before[1][0].isupper() and before[1].casefold() not in _SENTENCE_AFTER
+                        and not located)
                        or before[1].casefold() in _DETERMINERS or before[1].casefold() in _TRAVEL):
             return None  # "Real Madrid", "a London bus", "my Paris trip", "flight to Lisbon"
-        tokens = _tokens(text, pos)
         found = self._name(tokens, 0, inflect) if tokens else None
         if found is None:
             return None

@@ -112,13 +112,16 @@ def test_word_pairs_and_town_names_that_are_words_give_nothing(junk):
     ("1012 AB Amsterdam", ("NL", "NL-NH")), ("mieszkam we Wrocławiu", ("PL", "PL-02")),
     ("Budapesten", ("HU", "HU-BU")), ("Helsingissä", ("FI", "FI-18")), ("Tampereella", ("FI", "FI-11")),
     ("İstanbul'da", ("TR", "TR-34")), ("Ankara'dan", ("TR", "TR-06")), ("στην Αθήνα", ("GR", "GR-I")),
-    ("ich wohne in München", ("DE", "DE-BY")),
+    ("ich wohne in München", ("DE", "DE-BY")), ("Iloilo City", ("PH", "PH-06")),
+    ("Austin TX 78704", ("US", "US-TX")), ("Texas Panhandle", ("US", "US-TX")),
+    ("ΑΘΗΝΑ", ("GR", "GR-I")), ("באר שבע", ("IL", "IL-D")), ("ขอนแก่น", ("TH", "TH-40")),
 ])
 def test_declined_names_and_postcodes(text, expected):
     assert resolve_profile(text) == expected
 
 
 @pytest.mark.parametrize("junk", ["area 51", "route 66", "в интернете", "у себя дома", "w/ love", "heaven",
-                                  "Jordan 23", "Garden", "Golden", "Chicken Kitchen", "Brazil 2014"])
+                                  "Jordan 23", "Garden", "Golden", "Chicken Kitchen", "Brazil 2014",
+                                  "Gotham City", "Emerald City"])
 def test_numbers_and_prepositions_alone_give_nothing(junk):
     assert resolve_profile(junk) is None

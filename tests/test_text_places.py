@@ -243,6 +243,9 @@ def test_declined_names_resolve_where_the_language_declines_them():
     ("在上海 微信 打不开", ("CN", "CN-SH")),
     ("ในกรุงเทพ เน็ตล่ม", ("TH", "TH-10")),
     ("Δεν έχει ίντερνετ στη Θεσσαλονίκη από το πρωί", ("GR", "GR-B")),
+    ("台中停電了，整條街都黑了", ("TW", "TW-TXG")),
+    ("אין חשמל בחיפה כבר שעה", ("IL", "IL-HA")),
+    ("Türk Telekom Bursa'da yine çöktü", ("TR", "TR-16")),
 ])
 def test_scripts_without_spaces_or_with_capitals(text, expected):
     assert resolve_text(text) == expected
@@ -251,6 +254,7 @@ def test_scripts_without_spaces_or_with_capitals(text, expected):
 @pytest.mark.parametrize("text", [
     "flight to Lisbon tomorrow and the airline app is down",
     "ordered Peking duck and the delivery app died mid-order",
+    "Dubai chocolate order stuck because the payment page is down",
     "Zug nach Berlin und die DB App ist down",
 ])
 def test_destinations_and_dishes_are_not_where_the_trouble_is(text):
