@@ -172,13 +172,11 @@ def _status_lead(incidents, store_path, known) -> None:
     else the store's), and say how far ahead we were."""
     from outage_signals import status_history
 
-    if known is not None:
-        pass
-    elif store_path is not None:
+    if known is None and store_path is None:
+        return
+    if known is None:
         with open_store(store_path) as store:
             known = status_history.stored_by_service(store)
-    else:
-        return
     status_history.annotate(incidents, known)
     _note(status_history.lead_summary(incidents) or
           f"none of {len(incidents)} incidents matches a status-page incident")

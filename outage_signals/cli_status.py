@@ -12,7 +12,7 @@ import click
 
 from outage_signals.catalog import load_catalog
 from outage_signals.cli_common import _fail_cleanly, _note, open_store
-from outage_signals.errors import CollectError, OutageSignalsError
+from outage_signals.errors import OutageSignalsError
 
 
 @click.command("statuspage")
@@ -47,9 +47,7 @@ def statuspage(services, url, store_path, output, max_wait):
       outage-signals collect statuspage --service chatgpt -o openai-incidents.jsonl
     """
     from outage_signals import status_history
-    from outage_signals.collectors.http import ClientSession
     from outage_signals.retrying import RetryPolicy
-    from outage_signals.statuspage import StatusPageClient
 
     catalog = load_catalog()
     keys = [catalog.get(key).key for key in services]
@@ -62,33 +60,32 @@ def statuspage(services, url, store_path, output, max_wait):
         raise OutageSignalsError(f"no Statuspage page known for {', '.join(missing)}; give --url "
                                  "or set status_page and status_api = \"statuspage\" in your "
                                  "catalog")
-    policy = RetryPolicy(max_wait=float(max_wait))
-    failures = []
+
+    def say(event, service, **fields):
+        if event == "status_retry":
+            _note(f"statuspage {service}: {fields['reason']}")
+        elif event == "status_failed":
+            _note(f"statuspage {service}: {fields['error']}")
+
     with open_store(store_path) as store:
-        with ClientSession(status_history.TIMEOUT) as session:
-            for key, base in urls.items():
-                client = StatusPageClient(base, session, policy=policy, log=_note)
-                try:
-                    summary = client.summary()
-                    incidents = client.incidents()
-                except CollectError as exc:
-                    failures.append(key)
-                    _note(f"statuspage {key}: {exc}")
-                    continue
-                changed = status_history.save(store, key, [*incidents, *summary.incidents])
-                open_now = ", ".join(f"{i.name} ({i.impact}, since {_hm(i.acknowledged_at)})"
-                                     for i in summary.incidents) or "no open incident"
-                _note(f"statuspage {key}: {summary.description} [{summary.indicator}]; "
-                      f"{len(incidents)} recent incidents, {changed} new or changed; {open_now}")
+        report = status_history.poll(store, urls, policy=RetryPolicy(max_wait=float(max_wait)),
+                                     log=say, summaries=True)
+        for key, summary in report.summaries.items():
+            open_now = ", ".join(f"{i.name} ({i.impact}, since {_hm(i.acknowledged_at)})"
+                                 for i in summary.incidents) or "no open incident"
+            _note(f"statuspage {key}: {summary.description} [{summary.indicator}]; "
+                  f"{report.read[key]} recent incidents, {report.changed[key]} new or changed; "
+                  f"{open_now}")
         if output:
             for key in urls:
                 for incident in status_history.load(store, key):
                     output.write(json.dumps({"service": key, **incident.to_dict()},
                                             ensure_ascii=False) + "\n")
         _note(f"store: {store.path}")
-    if failures:
-        raise OutageSignalsError(f"{len(failures)} of {len(urls)} status page(s) failed: "
-                                 f"{', '.join(failures)}; the others were saved")
+    if report.failures:
+        failed = [f.split(":", 1)[0] for f in report.failures]
+        raise OutageSignalsError(f"{len(failed)} of {len(urls)} status page(s) failed: "
+                                 f"{', '.join(failed)}; the others were saved")
 
 
 def _hm(ts) -> str:

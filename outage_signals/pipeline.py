@@ -124,6 +124,20 @@ def count_posts(posts: Sequence[Post], catalog: Catalog, *,
     return Counted(rows, counts, chatter, last)
 
 
+def scan_service(scan: SurgeDetector, counts: pd.Series, chatter: pd.Series, key: str,
+                 stored: ServiceBaselines | None = None) -> tuple[list, tuple | None]:
+    """One service's surges: ``scan`` fits its baseline on ``counts`` (per bin, UTC index)
+    or, with ``stored``, judges them against that history. Returns the surges and, for a
+    stored baseline, the chatter ``(observed, expected)`` pair the scan used (else ``None``:
+    the fit made its own)."""
+    if stored is None:
+        return scan.fit_predict(counts, key, chatter=chatter), None
+    scan.baseline = stored.relevant
+    talk = None if stored.chatter is None else (chatter.to_numpy(dtype=float),
+                                                stored.chatter.expected(counts.index))
+    return scan.predict(counts, key, chatter=talk), talk
+
+
 def detect(
     posts: Sequence[Post],
     catalog: Catalog,
@@ -153,16 +167,8 @@ def detect(
     progress(f"scanning {len(counted.services)} service(s) over {len(index):,} bins of {bin_size}")
     incidents = []
     for key in counted.services:
-        counts, chatter = counted.counts[key], counted.chatter[key]
-        stored = (baselines or {}).get(key)
-        if stored is None:
-            surges = detector().fit_predict(counts, key, chatter=chatter)
-        else:
-            scan = detector()
-            scan.baseline = stored.relevant
-            talk = None if stored.chatter is None else (chatter.to_numpy(dtype=float),
-                                                        stored.chatter.expected(index))
-            surges = scan.predict(counts, key, chatter=talk)
+        surges, _ = scan_service(detector(), counted.counts[key], counted.chatter[key], key,
+                                 (baselines or {}).get(key))
         rows = counted.rows[counted.rows["service"] == key]
         incidents.extend(build_incident(surge, rows, counted.until) for surge in surges)
     incidents.sort(key=lambda inc: (inc["start"], inc["service"]))

@@ -29,6 +29,7 @@ from outage_signals.errors import CollectError, InputError
 from outage_signals.records import format_time, parse_time
 from outage_signals.retrying import RetryPolicy
 from outage_signals.statuspage import (
+    PageSummary,
     StatusIncident,
     StatusPageClient,
     lead_time_minutes,
@@ -84,19 +85,21 @@ def page_urls(services: Iterable[str], catalog: Catalog,
 
 @dataclass
 class PollReport:
-    """What :func:`poll` did: incidents read and new or changed per service, and failures
-    (``"service: reason"``)."""
+    """What :func:`poll` did: incidents read and new or changed per service, each page's
+    summary (when asked for), and failures (``"service: reason"``)."""
 
     read: dict[str, int] = field(default_factory=dict)
     changed: dict[str, int] = field(default_factory=dict)
+    summaries: dict[str, PageSummary] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
 
 
 def poll(store: PostStore, urls: Mapping[str, str], *, policy: RetryPolicy | None = None,
          log: Callable[..., None] = lambda event, **fields: None,
-         timeout: float = TIMEOUT) -> PollReport:
-    """Read ``incidents.json`` of each page in ``urls`` (service -> base URL) and save what
-    it lists. A failing page is reported and the others go on."""
+         timeout: float = TIMEOUT, summaries: bool = False) -> PollReport:
+    """Read ``incidents.json`` (and with ``summaries`` first ``summary.json``) of each page in
+    ``urls`` (service -> base URL) and save the incidents listed. A failing page is reported
+    and the others go on."""
     report = PollReport()
     with ClientSession(timeout) as session:
         for service, url in urls.items():
@@ -105,11 +108,17 @@ def poll(store: PostStore, urls: Mapping[str, str], *, policy: RetryPolicy | Non
 
             try:
                 client = StatusPageClient(url, session, policy=policy, log=retry_note)
+                summary = client.summary() if summaries else None
                 incidents = client.incidents()
             except CollectError as exc:
                 report.failures.append(f"{service}: {exc}")
                 log("status_failed", service=service, error=str(exc))
                 continue
+            if summary is not None:
+                report.summaries[service] = summary
+                # An incident opened since incidents.json was rendered is only in the summary.
+                listed = {i.id for i in incidents}
+                incidents += [i for i in summary.incidents if i.id not in listed]
             report.read[service] = len(incidents)
             report.changed[service] = save(store, service, incidents)
             log("status_polled", service=service, incidents=len(incidents),

@@ -29,7 +29,7 @@ from outage_signals.catalog import Catalog
 from outage_signals.detecting import SurgeDetector
 from outage_signals.errors import InputError
 from outage_signals.incidents import build_incident
-from outage_signals.pipeline import Counted, Progress, count_posts
+from outage_signals.pipeline import Counted, Progress, count_posts, scan_service
 from outage_signals.records import parse_time
 
 #: Shortest and longest bin :func:`timelines` accepts (as ``detect --bin``).
@@ -134,15 +134,10 @@ def _timeline(counted: Counted, key: str, catalog: Catalog, bin_size: str,
     counts, chatter = counted.counts[key], counted.chatter[key]
     index = counts.index
     scan = make()
+    surges, talk = scan_service(scan, counts, chatter, key, stored)
     if stored is None:
-        surges = scan.fit_predict(counts, key, chatter=chatter)
         # fit_predict fits the chatter baseline inside; refit it the same way for the table.
         talk = (chatter.to_numpy(dtype=float), SeasonalBaseline().fit(chatter).expected(index))
-    else:
-        scan.baseline = stored.relevant
-        talk = None if stored.chatter is None else (chatter.to_numpy(dtype=float),
-                                                    stored.chatter.expected(index))
-        surges = scan.predict(counts, key, chatter=talk)
     table = scan.scores(counts, chatter=talk)
     rows = counted.rows[counted.rows["service"] == key].reset_index(drop=True)
     incidents = [build_incident(surge, rows, counted.until) for surge in surges]
